@@ -1,0 +1,107 @@
+"""Measure the 478->68 mapping against dlib's 68-point predictor on real video.
+
+Reference: dlib (`pip install dlib-bin`) with the iBUG-68 shape predictor from
+Debian's libdlib-data (/usr/share/dlib/shape_predictor_68_face_landmarks.dat).
+Neither is a dependency of edge-emo; this script is the only place they are used.
+
+    python benchmarks/mapping_error.py tests/data/face_clip.mp4 [--fit]
+
+Prints the mean error per region in inter-ocular distances (outer eye corners,
+from dlib). `--fit` also searches, point by point, the mesh point or pair of mesh
+points closest to dlib on even frames and reports the error on odd frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+
+import numpy as np
+
+from edge_runtime.face_landmarks import FaceLandmarker
+from edge_runtime.landmarks import REGIONS, interocular_distance, mediapipe_to_ibug68
+from edge_runtime.video import read_video
+
+PREDICTOR = "/usr/share/dlib/shape_predictor_68_face_landmarks.dat"
+
+
+def collect(video: str, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mesh (N, 478, 2) and dlib (N, 68, 2) points on frames where both find one face."""
+    import dlib
+
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(PREDICTOR)
+    meshes, refs = [], []
+    with FaceLandmarker.create() as landmarker:
+        for frame in read_video(video):
+            observation = landmarker.detect(frame)
+            if observation is None or frame.index % stride:
+                continue
+            gray = frame.image[:, :, ::-1].mean(axis=2).astype(np.uint8)
+            boxes = detector(gray, 1)
+            if len(boxes) != 1:
+                continue
+            shape = predictor(gray, boxes[0])
+            refs.append([(p.x, p.y) for p in shape.parts()])
+            meshes.append(observation.mesh[:, :2])
+    return np.asarray(meshes, np.float64), np.asarray(refs, np.float64)
+
+
+def region_errors(pred: np.ndarray, ref: np.ndarray) -> dict[str, float]:
+    iod = interocular_distance(ref)[:, None]
+    err = np.linalg.norm(pred - ref, axis=-1) / iod
+    out = {name: float(err[:, a:b].mean()) for name, (a, b) in REGIONS.items()}
+    out["all"] = float(err.mean())
+    return out
+
+
+def fit(mesh: np.ndarray, ref: np.ndarray) -> list[tuple[int, ...]]:
+    """Per iBUG point, the single mesh point or pair whose mean is closest to dlib on even frames."""
+    train_mesh, train_ref = mesh[::2], ref[::2]
+    iod = interocular_distance(train_ref)[:, None]
+    table = []
+    for k in range(68):
+        d = np.linalg.norm(train_mesh - train_ref[:, k : k + 1], axis=-1) / iod
+        single = d.mean(axis=0)
+        single[468:] = np.inf  # iris points follow gaze, not the face
+        nearest = np.argsort(single)[:12]
+        best, best_err = (int(nearest[0]),), single[nearest[0]]
+        for a, b in itertools.combinations(nearest, 2):
+            # Only neighbours: the mean of two distant points would not follow the skin.
+            if (
+                np.linalg.norm(train_mesh[:, a] - train_mesh[:, b], axis=-1) / iod[:, 0]
+            ).mean() > 0.12:
+                continue
+            mid = (train_mesh[:, a] + train_mesh[:, b]) / 2
+            e = (np.linalg.norm(mid - train_ref[:, k], axis=-1) / iod[:, 0]).mean()
+            if e < best_err - 0.002:  # a pair must earn its keep
+                best, best_err = (int(a), int(b)), e
+        table.append(best)
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("video")
+    parser.add_argument("--stride", type=int, default=1, help="use every Nth frame")
+    parser.add_argument("--fit", action="store_true")
+    args = parser.parse_args()
+    mesh, ref = collect(args.video, args.stride)
+    print(f"frames with one face in both: {len(ref)}")
+    print("current table, all frames:", _fmt(region_errors(mediapipe_to_ibug68(mesh), ref)))
+    if args.fit:
+        table = fit(mesh, ref)
+        test_mesh, test_ref = mesh[1::2], ref[1::2]
+        pred = np.stack([test_mesh[:, list(t)].mean(axis=1) for t in table], axis=1)
+        print("fitted table, held-out odd frames:", _fmt(region_errors(pred, test_ref)))
+        held = region_errors(mediapipe_to_ibug68(test_mesh), test_ref)
+        print("current table, held-out odd frames:", _fmt(held))
+        print("fitted table:", table)
+
+
+def _fmt(errors: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in errors.items())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Run one job per input file over a process pool, with a progress bar and a failure list.
+
+One bad file is reported and skipped; the others finish. Workers are spawned (not
+forked) so MediaPipe and LiteRT threads never get copied mid-flight.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+from edge_runtime.errors import EdgeEmoError
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    item: Any
+    result: Any = None
+    error: str | None = None
+
+
+def _call(func: Callable, item: Any, args: tuple) -> BatchOutcome:
+    try:
+        return BatchOutcome(item, func(item, *args))
+    except EdgeEmoError as exc:
+        return BatchOutcome(item, error=str(exc))
+    except Exception as exc:  # one file must not take the batch down
+        return BatchOutcome(item, error=f"{item}: unexpected {type(exc).__name__}: {exc}")
+
+
+def default_jobs(n_items: int) -> int:
+    return max(1, min(n_items, os.cpu_count() or 1))
+
+
+def run_batch(
+    func: Callable,
+    items: Sequence[Any],
+    args: tuple = (),
+    jobs: int | None = None,
+    description: str = "working",
+    quiet: bool = False,
+) -> list[BatchOutcome]:
+    """Apply `func(item, *args)` to every item; outcomes come back in input order."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    jobs = jobs or default_jobs(len(items))
+    outcomes: dict[int, BatchOutcome] = {}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, disable=quiet, transient=False) as progress:
+        task = progress.add_task(description, total=len(items))
+        if jobs == 1 or len(items) == 1:
+            for i, item in enumerate(items):
+                outcomes[i] = _call(func, item, args)
+                progress.advance(task)
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                futures = {pool.submit(_call, func, item, args): i for i, item in enumerate(items)}
+                for future in as_completed(futures):
+                    outcomes[futures[future]] = future.result()
+                    progress.advance(task)
+    return [outcomes[i] for i in range(len(items))]

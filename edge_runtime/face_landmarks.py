@@ -1,0 +1,124 @@
+"""MediaPipe FaceLandmarker (Tasks API) as a streaming stage: frame in, 478 points out.
+
+VIDEO running mode is the default: it tracks the face between frames, which is
+several times faster than detecting it anew (IMAGE mode) and keeps small faces.
+With several faces in view the largest one (by landmark bounding-box area) is
+followed, on the assumption that the person using the device is closest to it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime._mediapipe import load_vision
+from edge_runtime._quiet import native_stderr_silenced
+from edge_runtime.assets import face_landmarker_bytes
+from edge_runtime.errors import DependencyError
+from edge_runtime.landmarks import mediapipe_to_ibug68
+from edge_runtime.video import VideoFrame
+
+
+class RunningMode(enum.Enum):
+    VIDEO = "video"
+    IMAGE = "image"
+
+
+@dataclass(frozen=True)
+class FaceLandmarkerOptions:
+    """How faces are found; defaults suit one person in front of a camera."""
+
+    running_mode: RunningMode = RunningMode.VIDEO
+    max_faces: int = 1
+    min_detection_confidence: float = 0.5
+    min_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    model_path: str | Path | None = None
+
+
+@dataclass(frozen=True)
+class FaceObservation:
+    """The followed face in one frame: 478 mesh points and their 68 iBUG points, in pixels."""
+
+    mesh: np.ndarray  # (478, 3): x, y in pixels, z in MediaPipe's relative units
+    ibug68: np.ndarray  # (68, 2) pixels
+    face_count: int
+
+
+class FaceLandmarker:
+    """Wraps mediapipe.tasks FaceLandmarker; create with `FaceLandmarker.create(options)`."""
+
+    def __init__(self, landmarker, options: FaceLandmarkerOptions) -> None:
+        self._landmarker = landmarker
+        self.options = options
+        self._last_ms = -1
+
+    @classmethod
+    def create(cls, options: FaceLandmarkerOptions | None = None) -> FaceLandmarker:
+        options = options or FaceLandmarkerOptions()
+        model = face_landmarker_bytes(options.model_path)
+        try:
+            _, vision, BaseOptions = load_vision()
+        except ImportError as exc:  # pragma: no cover - mediapipe is a base dependency
+            raise DependencyError(f"mediapipe is not installed ({exc})") from None
+        mode = (
+            vision.RunningMode.VIDEO
+            if options.running_mode is RunningMode.VIDEO
+            else vision.RunningMode.IMAGE
+        )
+        mp_options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=model),
+            running_mode=mode,
+            num_faces=options.max_faces,
+            min_face_detection_confidence=options.min_detection_confidence,
+            min_face_presence_confidence=options.min_presence_confidence,
+            min_tracking_confidence=options.min_tracking_confidence,
+        )
+        with native_stderr_silenced():
+            landmarker = vision.FaceLandmarker.create_from_options(mp_options)
+        return cls(landmarker, options)
+
+    def detect(self, frame: VideoFrame) -> FaceObservation | None:
+        """Landmarks of the largest face in `frame`, or None when no face is found."""
+        mp, _, _ = load_vision()
+        rgb = np.ascontiguousarray(frame.image[:, :, ::-1])
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self.options.running_mode is RunningMode.VIDEO:
+            # VIDEO mode needs strictly increasing integer milliseconds.
+            ms = max(round(frame.timestamp_s * 1000.0), self._last_ms + 1)
+            first = self._last_ms < 0
+            self._last_ms = ms
+            if first:  # the first inference logs its set-up on fd 2
+                with native_stderr_silenced():
+                    result = self._landmarker.detect_for_video(image, ms)
+            else:
+                result = self._landmarker.detect_for_video(image, ms)
+        else:
+            result = self._landmarker.detect(image)
+        faces = result.face_landmarks
+        if not faces:
+            return None
+        height, width = frame.image.shape[:2]
+        meshes = [
+            np.array([(p.x * width, p.y * height, p.z * width) for p in face], dtype=np.float32)
+            for face in faces
+        ]
+        mesh = max(meshes, key=_bbox_area)
+        return FaceObservation(mesh=mesh, ibug68=mediapipe_to_ibug68(mesh), face_count=len(faces))
+
+    def close(self) -> None:
+        self._landmarker.close()
+
+    def __enter__(self) -> FaceLandmarker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _bbox_area(mesh: np.ndarray) -> float:
+    span = mesh[:, :2].max(axis=0) - mesh[:, :2].min(axis=0)
+    return float(span[0] * span[1])

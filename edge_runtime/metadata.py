@@ -1,0 +1,144 @@
+"""The metadata sidecar that ships with every model: what the runtime needs to use it right.
+
+`model.tflite` (or `model.keras`) has `model.json` beside it, holding the label order,
+window length, frame rate, normalisation, input layout, quantisation, a description of
+the training data, evaluation figures and the sha256 of the model file. The runtime
+takes all of these from the sidecar, so nothing is hard-coded twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from edge_runtime.assets import sha256_file
+from edge_runtime.atomic import write_text
+from edge_runtime.errors import ModelError
+from edge_runtime.normalise import INPUT_LAYOUT, NUM_FEATURES, NormalisationSpec
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class ModelMetadata:
+    """Everything about a model file that is not its weights."""
+
+    name: str
+    labels: list[str]
+    window: int
+    fps: float
+    hop: int = 30
+    num_features: int = NUM_FEATURES
+    input_layout: str = INPUT_LAYOUT
+    normalisation: NormalisationSpec = field(default_factory=NormalisationSpec)
+    format: str = "tflite"
+    quantisation: dict[str, Any] = field(default_factory=lambda: {"mode": "float32"})
+    training_data: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""
+    created: str = ""
+    schema_version: int = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the model was trained on synthetic data (every output must say so)."""
+        return bool(self.training_data.get("synthetic", False))
+
+    @property
+    def training_data_summary(self) -> str:
+        source = self.training_data.get("source", "unknown")
+        return f"{source} (SYNTHETIC, not real faces)" if self.synthetic else str(source)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["normalisation"] = self.normalisation.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "metadata") -> ModelMetadata:
+        try:
+            version = int(data.get("schema_version", 0))
+            if version != SCHEMA_VERSION:
+                raise ValueError(f"schema_version {version}, this runtime reads {SCHEMA_VERSION}")
+            meta = cls(
+                name=str(data["name"]),
+                labels=[str(x) for x in data["labels"]],
+                window=int(data["window"]),
+                fps=float(data["fps"]),
+                hop=int(data.get("hop", 30)),
+                num_features=int(data.get("num_features", NUM_FEATURES)),
+                input_layout=str(data.get("input_layout", INPUT_LAYOUT)),
+                normalisation=NormalisationSpec.from_dict(data.get("normalisation", {})),
+                format=str(data.get("format", "tflite")),
+                quantisation=dict(data.get("quantisation", {})),
+                training_data=dict(data.get("training_data", {})),
+                evaluation=dict(data.get("evaluation", {})),
+                sha256=str(data.get("sha256", "")),
+                created=str(data.get("created", "")),
+                schema_version=version,
+                extra=dict(data.get("extra", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            missing = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise ModelError(f"{source}: invalid model metadata ({missing})") from None
+        meta.validate(source)
+        return meta
+
+    def validate(self, source: str = "metadata") -> None:
+        problems = []
+        if not self.labels or len(set(self.labels)) != len(self.labels):
+            problems.append("labels must be a non-empty list of distinct names")
+        if self.window <= 0 or self.hop <= 0 or self.fps <= 0:
+            problems.append("window, hop and fps must be positive")
+        if self.num_features != NUM_FEATURES or self.input_layout != INPUT_LAYOUT:
+            problems.append(
+                f"input must be {NUM_FEATURES} features laid out {INPUT_LAYOUT}, "
+                f"got {self.num_features} as {self.input_layout}"
+            )
+        if problems:
+            raise ModelError(f"{source}: invalid model metadata ({'; '.join(problems)})")
+
+
+def sidecar_path(model_path: str | os.PathLike) -> Path:
+    """`models/x.tflite` -> `models/x.json`."""
+    return Path(model_path).with_suffix(".json")
+
+
+def load_metadata(model_path: str | os.PathLike, *, verify_hash: bool = True) -> ModelMetadata:
+    """Read and validate the sidecar of `model_path`; check the model's sha256 against it."""
+    model_path = Path(model_path)
+    path = sidecar_path(model_path)
+    if not model_path.is_file():
+        raise ModelError(f"{model_path}: model file not found")
+    if not path.is_file():
+        raise ModelError(f"{model_path}: metadata sidecar {path.name} not found beside it")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: expected a JSON object")
+    meta = ModelMetadata.from_dict(data, str(path))
+    if verify_hash:
+        actual = sha256_file(model_path)
+        if actual != meta.sha256:
+            raise ModelError(
+                f"{model_path}: sha256 {actual} does not match its metadata ({meta.sha256 or 'none'}); "
+                "the model was modified or the sidecar belongs to another file"
+            )
+    return meta
+
+
+def write_metadata(model_path: str | os.PathLike, meta: ModelMetadata) -> Path:
+    """Hash `model_path` into `meta` and write the sidecar atomically; return its path."""
+    meta.sha256 = sha256_file(model_path)
+    meta.created = meta.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    meta.validate(str(model_path))
+    path = sidecar_path(model_path)
+    write_text(path, json.dumps(meta.to_dict(), indent=2) + "\n")
+    return path

@@ -1,0 +1,106 @@
+"""Read the operator list of a .tflite flatbuffer without TensorFlow.
+
+Used to refuse models that would not run on the edge interpreter (Flex/Select-TF
+ops, control flow, resource variables) and to show what a model contains.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from edge_runtime.errors import ModelError
+
+FORBIDDEN_BUILTINS = frozenset(
+    {
+        "WHILE",
+        "IF",
+        "CALL_ONCE",
+        "VAR_HANDLE",
+        "READ_VARIABLE",
+        "ASSIGN_VARIABLE",
+        "HASHTABLE",
+        "HASHTABLE_FIND",
+        "HASHTABLE_IMPORT",
+        "HASHTABLE_SIZE",
+    }
+)
+"""Ops that need control flow or resource variables; with Flex ops, a model must contain none."""
+
+
+@dataclass(frozen=True)
+class OperatorCode:
+    name: str
+    version: int
+    custom: bool
+
+    @property
+    def forbidden(self) -> bool:
+        return (self.custom and self.name.startswith("Flex")) or self.name in FORBIDDEN_BUILTINS
+
+
+def _builtin_names() -> dict[int, str]:
+    try:
+        from ai_edge_litert.schema_py_generated import BuiltinOperator
+    except ImportError:
+        return {}
+    return {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+
+
+def operator_codes(model: bytes) -> list[OperatorCode]:
+    """The distinct operator codes a TFLite model uses, in file order."""
+    if len(model) < 8 or model[4:8] != b"TFL3":
+        raise ModelError("not a TFLite flatbuffer (no TFL3 identifier)")
+    try:
+        return _parse(model)
+    except (struct.error, IndexError, UnicodeDecodeError) as exc:
+        raise ModelError(f"corrupt TFLite flatbuffer ({exc})") from None
+
+
+def _parse(buf: bytes) -> list[OperatorCode]:
+    u32 = lambda off: struct.unpack_from("<I", buf, off)[0]  # noqa: E731
+    i32 = lambda off: struct.unpack_from("<i", buf, off)[0]  # noqa: E731
+
+    def field(table: int, index: int) -> int | None:
+        vtable = table - i32(table)
+        vt_size = struct.unpack_from("<H", buf, vtable)[0]
+        slot = 4 + 2 * index
+        if slot >= vt_size:
+            return None
+        rel = struct.unpack_from("<H", buf, vtable + slot)[0]
+        return table + rel if rel else None
+
+    def deref(off: int) -> int:
+        return off + u32(off)
+
+    names = _builtin_names()
+    model = deref(0)
+    codes_field = field(model, 1)
+    if codes_field is None:
+        return []
+    vec = deref(codes_field)
+    out = []
+    for i in range(u32(vec)):
+        code = deref(vec + 4 + 4 * i)
+        dep = field(code, 0)
+        custom = field(code, 1)
+        version = field(code, 2)
+        builtin = field(code, 3)
+        number = max(
+            struct.unpack_from("<b", buf, dep)[0] if dep else 0,
+            i32(builtin) if builtin else 0,
+        )
+        if custom is not None:
+            s = deref(custom)
+            name = buf[s + 4 : s + 4 + u32(s)].decode("utf-8")
+            is_custom = True
+        else:
+            name = names.get(number, f"BUILTIN_{number}")
+            is_custom = False
+        out.append(OperatorCode(name, i32(version) if version else 1, is_custom))
+    return out
+
+
+def forbidden_ops(model: bytes) -> list[str]:
+    """Names of ops in `model` that the edge interpreter cannot run (empty list = fine)."""
+    return sorted({op.name for op in operator_codes(model) if op.forbidden})
