@@ -21,15 +21,18 @@ class BatchOutcome:
     item: Any
     result: Any = None
     error: str | None = None
+    exit_code: int = 0
 
 
 def _call(func: Callable, item: Any, args: tuple) -> BatchOutcome:
     try:
         return BatchOutcome(item, func(item, *args))
     except EdgeEmoError as exc:
-        return BatchOutcome(item, error=str(exc))
+        return BatchOutcome(item, error=str(exc), exit_code=exc.exit_code)
     except Exception as exc:  # one file must not take the batch down
-        return BatchOutcome(item, error=f"{item}: unexpected {type(exc).__name__}: {exc}")
+        return BatchOutcome(
+            item, error=f"{item}: unexpected {type(exc).__name__}: {exc}", exit_code=1
+        )
 
 
 def default_jobs(n_items: int) -> int:

@@ -77,7 +77,23 @@ class EmotionClassifier:
         options = options or ClassifierOptions()
         path = Path(options.model_path) if options.model_path else default_model_path()
         metadata = load_metadata(path, verify_hash=False)
+        if metadata.format != "tflite":
+            raise ModelError(
+                f"{path}: a {metadata.format} model; the runtime runs .tflite models (edge-emo convert)"
+            )
         model = read_verified(path, metadata.sha256, "emotion model")
+        return cls.from_bytes(model, metadata, options.num_threads, path)
+
+    @classmethod
+    def from_bytes(
+        cls,
+        model: bytes,
+        metadata: ModelMetadata,
+        num_threads: int = 1,
+        path: Path | str = "<memory>",
+    ) -> EmotionClassifier:
+        """A classifier over an in-memory flatbuffer (used by `convert` before anything is written)."""
+        path = Path(path)
         bad = forbidden_ops(model)
         if bad:
             raise ModelError(
@@ -86,7 +102,7 @@ class EmotionClassifier:
         interpreter_cls, backend = load_interpreter_backend()
         try:
             with native_stderr_silenced():
-                interpreter = interpreter_cls(model_content=model, num_threads=options.num_threads)
+                interpreter = interpreter_cls(model_content=model, num_threads=num_threads)
                 interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path}: the interpreter cannot load it ({exc})") from None

@@ -1,4 +1,4 @@
-"""Geometric normalisation of 68-point landmark sequences, shared by training and inference.
+"""Normalisation of 68-point landmark sequences, shared by training and inference.
 
 `centre-iod-v1`: each frame is translated so that the centre of its rigid points (eye
 corners and nose bridge) is the origin, and the whole window is divided by the median
@@ -6,11 +6,12 @@ inter-ocular distance (outer eye corners) over the window. The result is invaria
 where the face is in the image and how far it is from the camera, while expression
 motion (mouth opening, brow raising) keeps its size relative to the face. Optionally
 each frame is rotated so the eye line is horizontal (in-plane head roll removed).
+Finally each of the 136 features is standardised with the training set's mean/std.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -27,22 +28,58 @@ CENTRE_POINTS = (27, 28, 36, 39, 42, 45)
 
 @dataclass(frozen=True)
 class NormalisationSpec:
-    """The normalisation a model was trained with; stored in its metadata sidecar."""
+    """The normalisation a model was trained with; stored in its metadata sidecar.
+
+    `mean`/`std` (136 values each, from the training windows) standardise every feature
+    after the geometric step: expressions are deltas of a few hundredths of an IOD on
+    coordinates spanning +-1, and an int8 input tensor only resolves them once each
+    feature is on its own scale. Models from `edge-emo train` always carry them.
+    """
 
     name: str = "centre-iod-v1"
     roll: bool = False
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.mean is None) != (self.std is None):
+            raise ValueError("normalisation mean and std go together")
+        if self.mean is not None:
+            if len(self.mean) != NUM_FEATURES or len(self.std) != NUM_FEATURES:
+                raise ValueError(f"normalisation mean/std need {NUM_FEATURES} values each")
+            if not all(np.isfinite(self.mean)) or not all(s > 0 for s in self.std):
+                raise ValueError("normalisation std must be positive and mean finite")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        for key in ("mean", "std"):
+            if data[key] is not None:
+                data[key] = [round(float(v), 6) for v in data[key]]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> NormalisationSpec:
-        spec = cls(name=str(data.get("name")), roll=bool(data.get("roll", False)))
-        if spec.name != "centre-iod-v1":
-            raise ValueError(
-                f"unknown normalisation {spec.name!r} (this runtime knows centre-iod-v1)"
-            )
-        return spec
+        name = str(data.get("name"))
+        if name != "centre-iod-v1":
+            raise ValueError(f"unknown normalisation {name!r} (this runtime knows centre-iod-v1)")
+        mean, std = data.get("mean"), data.get("std")
+        return cls(
+            name=name,
+            roll=bool(data.get("roll", False)),
+            mean=None if mean is None else tuple(float(v) for v in mean),
+            std=None if std is None else tuple(float(v) for v in std),
+        )
+
+    def with_standardisation(self, windows: np.ndarray, floor: float = 1e-3) -> NormalisationSpec:
+        """This spec plus per-feature mean/std measured on (N, T, 136) geometric-normalised windows."""
+        flat = np.asarray(windows, np.float64).reshape(-1, NUM_FEATURES)
+        std = np.maximum(flat.std(axis=0), floor)
+        return replace(self, mean=tuple(flat.mean(axis=0).tolist()), std=tuple(std.tolist()))
+
+    @property
+    def geometric(self) -> NormalisationSpec:
+        """The same spec without standardisation."""
+        return replace(self, mean=None, std=None)
 
 
 def face_centre(points: np.ndarray) -> np.ndarray:
@@ -77,7 +114,10 @@ def normalise_window(points: np.ndarray, spec: NormalisationSpec | None = None) 
         x, y = centred[..., 0], centred[..., 1]
         centred = np.stack([cos * x - sin * y, sin * x + cos * y], axis=-1)
     scaled = centred / face_scale(points)
-    return np.concatenate([scaled[..., 0], scaled[..., 1]], axis=-1).astype(np.float32)
+    features = np.concatenate([scaled[..., 0], scaled[..., 1]], axis=-1)
+    if spec.mean is not None:
+        features = (features - np.asarray(spec.mean)) / np.asarray(spec.std)
+    return features.astype(np.float32)
 
 
 def unflatten(features: np.ndarray) -> np.ndarray:

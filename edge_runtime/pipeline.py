@@ -60,6 +60,7 @@ class EmotionPipeline:
         self.options = options
         self.times = StageTimes()
         self.last_observation: FaceObservation | None = None
+        self.last_probs: np.ndarray | None = None
 
     @classmethod
     def create(cls, options: PipelineOptions | None = None) -> EmotionPipeline:
@@ -118,6 +119,7 @@ class EmotionPipeline:
             start = self.times.add("normalise", start)
             probs = self.classifier.predict(features)
             self.times.add("model", start)
+            self.last_probs = probs
             self.times.windows += 1
         timeline.add_window(window, probs)
 

@@ -1,0 +1,253 @@
+"""`edge-emo convert`: Keras model -> TFLite (int8, fp16 or float32) behind three gates.
+
+The recipe that yields builtin ops only: clone the model with an unrolled LSTM at a
+fixed batch of 1 and 90 steps, convert with `TFLiteConverter.from_keras_model`, and
+for int8 calibrate on real training windows (never noise) with TFLITE_BUILTINS_INT8.
+
+Gates, checked before anything is written:
+1. ops: only builtin ops, none of Flex/WHILE/resource variables (the edge interpreter
+   has no Select-TF kernels, and control flow was where earlier conversions broke);
+2. agreement: top-1 agreement with the Keras model on windows of held-out subjects;
+3. accuracy: the clip-level accuracy drop on those subjects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.atomic import write_bytes
+from edge_runtime.classifier import EmotionClassifier
+from edge_runtime.errors import GateError, InputError, ModelError
+from edge_runtime.labels import LABELS
+from edge_runtime.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
+from edge_runtime.tflite_ops import operator_codes
+
+QUANT_MODES = ("int8", "fp16", "float32")
+REPRESENTATIVE_WINDOWS = 300
+
+
+@dataclass
+class GateReport:
+    ops: list[str]
+    forbidden: list[str]
+    size_bytes: int
+    windows: int = 0
+    agreement: float = 0.0
+    float_accuracy: float = 0.0
+    tflite_accuracy: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy_drop_points(self) -> float:
+        return 100.0 * (self.float_accuracy - self.tflite_accuracy)
+
+
+def representative_windows(
+    windows: np.ndarray, count: int = REPRESENTATIVE_WINDOWS, seed: int = 0
+) -> np.ndarray:
+    """`count` (100-500) real windows, sampled without replacement, for int8 calibration."""
+    if len(windows) < 100:
+        raise InputError(
+            f"int8 calibration needs at least 100 training windows, the data gives {len(windows)}"
+        )
+    count = int(np.clip(count, 100, 500))
+    rng = np.random.default_rng(seed)
+    return windows[rng.choice(len(windows), size=min(count, len(windows)), replace=False)]
+
+
+def to_tflite(model, config, quant: str, calibration: np.ndarray | None = None) -> bytes:
+    """Convert a trained Keras model; int8 needs `calibration` windows."""
+    import tensorflow as tf
+
+    from edge_emo.train.model import unrolled_clone
+
+    if quant not in QUANT_MODES:
+        raise ValueError(f"quant must be one of {QUANT_MODES}")
+    clone = unrolled_clone(model, config)
+    converter = tf.lite.TFLiteConverter.from_keras_model(clone)
+    if quant == "int8":
+        if calibration is None:
+            raise ValueError("int8 conversion needs calibration windows")
+
+        def dataset():
+            for window in calibration:
+                yield [window[None].astype(np.float32)]
+
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = dataset
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    elif quant == "fp16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    # TF prints its SavedModel signature to stdout and warns about int8 input statistics
+    # it does not need (the classifier quantises inputs itself): keep both off the terminal.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return converter.convert()
+
+
+def check_ops(model: bytes) -> tuple[list[str], list[str]]:
+    """(all op names, forbidden op names) of a flatbuffer."""
+    codes = operator_codes(model)
+    return sorted({c.name for c in codes}), sorted({c.name for c in codes if c.forbidden})
+
+
+def quantisation_record(classifier: EmotionClassifier, quant: str) -> dict:
+    """Input/output tensor types and int8 parameters, for the sidecar."""
+    detail = {"mode": quant}
+    for name, tensor in (("input", classifier._input), ("output", classifier._output)):
+        scale, zero = tensor["quantization"]
+        detail[name] = {
+            "dtype": np.dtype(tensor["dtype"]).name,
+            "scale": float(scale),
+            "zero_point": int(zero),
+        }
+    return detail
+
+
+def convert_command(
+    model_path: Path,
+    data_dir: Path,
+    *,
+    quant: str = "int8",
+    output: Path | None = None,
+    min_agreement: float = 97.0,
+    max_drop: float = 1.5,
+    calm: str = "drop",
+    representative: int = REPRESENTATIVE_WINDOWS,
+    log=None,
+) -> tuple[Path, GateReport]:
+    """Convert, gate, and write `output` + sidecar; raises GateError (and writes nothing) on failure."""
+    import keras
+    from rich.console import Console
+
+    from edge_emo.train.config import TrainConfig
+    from edge_emo.train.data import load_dataset
+    from edge_emo.train.metrics import classification_report
+    from edge_emo.train.windows import clip_predictions, clip_windows, random_crops
+
+    log = log or Console(highlight=False).print
+    if model_path.suffix != ".keras":
+        raise InputError(f"{model_path}: expected a .keras model from `edge-emo train`")
+    meta = load_metadata(model_path)
+    if "train_config" not in meta.extra:
+        raise ModelError(
+            f"{sidecar_path(model_path)}: no train_config; was this model made by `edge-emo train`?"
+        )
+    config = TrainConfig(**meta.extra["train_config"])
+    output = output or model_path.with_name(f"{model_path.stem}-{quant}.tflite")
+    if output.suffix != ".tflite":
+        raise InputError(f"{output}: the output must end in .tflite")
+    try:
+        model = keras.models.load_model(model_path)
+    except Exception as exc:
+        raise ModelError(f"{model_path}: Keras cannot load it ({exc})") from None
+
+    dataset = load_dataset(data_dir, calm=calm, fps=meta.fps)
+    split = meta.training_data.get("split", {})
+    train_subjects = split.get("train") or dataset.subjects
+    held_out = split.get("test") or split.get("val") or []
+    if not set(held_out) & set(dataset.subjects):
+        raise InputError(
+            f"{data_dir}: holds none of the model's held-out subjects ({' '.join(held_out)})"
+        )
+    spec = meta.normalisation
+    rng = np.random.default_rng(config.seed)
+    calibration = None
+    if quant == "int8":
+        crops, _ = random_crops(dataset.subset(train_subjects).clips, config.window, 1, rng, spec)
+        calibration = representative_windows(crops, representative, config.seed)
+        log(
+            f"calibrating on {len(calibration)} real training windows from subjects {' '.join(train_subjects)}"
+        )
+    t0 = time.perf_counter()
+    flatbuffer = to_tflite(model, config, quant, calibration)
+    log(f"converted to {quant} in {time.perf_counter() - t0:.1f}s: {len(flatbuffer) / 1e6:.2f} MB")
+
+    ops, forbidden = check_ops(flatbuffer)
+    report = GateReport(ops=ops, forbidden=forbidden, size_bytes=len(flatbuffer))
+    log(f"ops ({len(ops)}): {', '.join(ops)}")
+    if forbidden:
+        raise GateError(
+            f"op gate failed: {', '.join(forbidden)} cannot run on the edge interpreter; nothing written"
+        )
+
+    test_set = dataset.subset(held_out)
+    x, _, owners = clip_windows(test_set.clips, config.window, config.eval_hop, spec)
+    float_probs = model.predict(x, batch_size=256, verbose=0)
+    tfl_meta = ModelMetadata(name=output.stem, labels=meta.labels, window=meta.window, fps=meta.fps)
+    classifier = EmotionClassifier.from_bytes(flatbuffer, tfl_meta, num_threads=1, path=output)
+    tfl_probs = classifier.predict_batch(x)
+    truth = np.array([c.label for c in test_set.clips])
+    float_clip = classification_report(
+        truth, clip_predictions(float_probs, owners, len(truth)).argmax(1), LABELS
+    )
+    tfl_clip = classification_report(
+        truth, clip_predictions(tfl_probs, owners, len(truth)).argmax(1), LABELS
+    )
+    report.windows = len(x)
+    report.agreement = float((float_probs.argmax(1) == tfl_probs.argmax(1)).mean() * 100)
+    report.float_accuracy, report.tflite_accuracy = float_clip["accuracy"], tfl_clip["accuracy"]
+    log(
+        f"held-out subjects {' '.join(held_out)}: {len(x)} windows, top-1 agreement {report.agreement:.2f}%, "
+        f"clip accuracy float {report.float_accuracy:.4f} -> {quant} {report.tflite_accuracy:.4f} "
+        f"(drop {report.accuracy_drop_points:+.2f} points)"
+    )
+    if report.agreement < min_agreement:
+        report.failures.append(f"agreement {report.agreement:.2f}% < {min_agreement}%")
+    if report.accuracy_drop_points > max_drop:
+        report.failures.append(
+            f"accuracy drop {report.accuracy_drop_points:.2f} points > {max_drop}"
+        )
+    if report.failures:
+        raise GateError(f"quality gate failed: {'; '.join(report.failures)}; nothing written")
+
+    write_bytes(output, flatbuffer)
+    out_meta = ModelMetadata(
+        name=output.stem,
+        labels=meta.labels,
+        window=meta.window,
+        fps=meta.fps,
+        hop=meta.hop,
+        normalisation=meta.normalisation,
+        format="tflite",
+        quantisation=quantisation_record(classifier, quant)
+        | ({"representative_windows": len(calibration)} if calibration is not None else {}),
+        training_data=meta.training_data,
+        evaluation={
+            **meta.evaluation,
+            "conversion": {
+                "held_out_subjects": held_out,
+                "windows": report.windows,
+                "top1_agreement_pct": round(report.agreement, 3),
+                "float_clip_accuracy": round(report.float_accuracy, 4),
+                "tflite_clip_accuracy": round(report.tflite_accuracy, 4),
+                "accuracy_drop_points": round(report.accuracy_drop_points, 3),
+                "tflite_report": tfl_clip,
+            },
+        },
+        extra={
+            "source_model": model_path.name,
+            "source_sha256": meta.sha256,
+            "ops": ops,
+            "size_bytes": report.size_bytes,
+            "train_config": meta.extra["train_config"],
+        },
+    )
+    try:
+        write_metadata(output, out_meta)
+    except BaseException:
+        output.unlink(missing_ok=True)
+        raise
+    tag = " (trained on SYNTHETIC data, not real faces)" if out_meta.synthetic else ""
+    log(f"wrote {output} ({report.size_bytes / 1e6:.2f} MB) and {sidecar_path(output).name}{tag}")
+    return output, report

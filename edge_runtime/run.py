@@ -1,0 +1,345 @@
+"""`edge-emo run`: videos or a camera -> per-second emotion timelines in the chosen sinks.
+
+Files use centred windows (each second averages every 3 s window that covers it);
+cameras are causal (each second is the last 3 s) and smoothed. Many videos run in a
+process pool; one bad file is reported and skipped. Outputs appear atomically, and a
+video whose output already exists is skipped unless --overwrite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from edge_runtime import __version__
+from edge_runtime.classifier import ClassifierOptions
+from edge_runtime.errors import EdgeEmoError, InputError
+from edge_runtime.extract import find_videos
+from edge_runtime.metadata import ModelMetadata
+from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
+from edge_runtime.sinks import ConsoleSink, Sink, make_sinks
+from edge_runtime.video import VideoFrame, probe_video, read_camera, read_video
+from edge_runtime.windowing import MIN_FRAMES
+
+SCHEMA = "edge-emo/timeline"
+SCHEMA_VERSION = 1
+SUFFIX = {"json": ".emotions.json", "jsonl": ".emotions.jsonl", "csv": ".emotions.csv"}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    source: str
+    outputs: list[str]
+    seconds: int
+    face_seconds: int
+    frames: int
+    wall_s: float
+    top: str | None
+
+
+def timeline_header(
+    meta: ModelMetadata, model_sha256: str, source: dict[str, Any], mode: str
+) -> dict[str, Any]:
+    """The header every timeline output starts with (schema in the README)."""
+    header = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "generated_by": f"edge-emo {__version__}",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": source,
+        "model": {
+            "name": meta.name,
+            "sha256": model_sha256,
+            "quantisation": meta.quantisation.get("mode"),
+            "training_data": meta.training_data_summary,
+            "synthetic": meta.synthetic,
+        },
+        "labels": list(meta.labels),
+        "window": {
+            "frames": meta.window,
+            "fps": meta.fps,
+            "hop": meta.hop,
+            "mode": mode,
+            "short_clip_padding": f"clips shorter than {meta.window} frames are padded by holding their first and "
+            f"last frames (at least {MIN_FRAMES} tracked frames needed)",
+        },
+    }
+    if meta.synthetic:
+        header["notice"] = (
+            "The model was trained on SYNTHETIC prototype expressions, not real faces or RAVDESS."
+        )
+    return header
+
+
+def _drive(
+    pipeline: EmotionPipeline, frames, sinks: list[Sink], header: dict, on_frame=None
+) -> dict[str, Any]:
+    """Run frames through the pipeline into the sinks; return the footer (sinks closed or aborted)."""
+    stats = {"seconds": 0, "face_seconds": 0, "frames": 0, "last_t": 0.0, "top": {}}
+
+    def counted(stream):
+        for frame in stream:
+            stats["frames"] += 1
+            stats["last_t"] = frame.timestamp_s
+            yield frame
+            if on_frame:
+                on_frame(frame)
+
+    for sink in sinks:
+        sink.open(header)
+    try:
+        for entry in pipeline.run(counted(frames)):
+            stats["seconds"] += 1
+            if entry.face:
+                stats["face_seconds"] += 1
+                stats["top"][entry.top] = stats["top"].get(entry.top, 0) + 1
+            for sink in sinks:
+                sink.write(entry)
+        footer = {
+            "duration_s": round(stats["seconds"] and pipeline_duration(stats, pipeline), 3),
+            "frames": stats["frames"],
+            "seconds_total": stats["seconds"],
+            "seconds_with_face": stats["face_seconds"],
+        }
+        for sink in sinks:
+            sink.close(footer)
+    except BaseException:
+        for sink in sinks:
+            with contextlib.suppress(Exception):
+                sink.abort()
+        raise
+    footer["top_counts"] = stats["top"]
+    return footer
+
+
+def pipeline_duration(stats: dict, pipeline: EmotionPipeline) -> float:
+    """Duration from the last frame's time plus one mean frame interval."""
+    frames, last = stats["frames"], stats["last_t"]
+    return last + (last / (frames - 1) if frames > 1 else 1.0 / pipeline.metadata.fps)
+
+
+def output_path(video: Path, output: Path | None, fmt: str, several: bool) -> Path | None:
+    """Where one video's timeline goes: -o file (one video), -o folder, '-' (stdout), or ./<stem>.emotions.<fmt>."""
+    if output is not None and str(output) == "-":
+        return None
+    if output is not None and (several or output.is_dir() or output.suffix == ""):
+        return output / (video.stem + SUFFIX[fmt])
+    return output or Path(video.stem + SUFFIX[fmt])
+
+
+def run_one(
+    video: Path, target: Path | None, fmt: str, plot: bool, model: Path | None, threads: int
+) -> RunSummary:
+    """Timeline of one video file into its outputs."""
+    started = time.perf_counter()
+    info = probe_video(video)
+    options = PipelineOptions(classifier=ClassifierOptions(model, threads), mode="centred")
+    with EmotionPipeline.create(options) as pipeline:
+        meta = pipeline.metadata
+        source = {
+            "path": str(video),
+            "width": info.width,
+            "height": info.height,
+            "nominal_fps": round(info.nominal_fps, 3),
+            "frame_count": info.frame_count,
+        }
+        header = timeline_header(meta, meta.sha256, source, "centred")
+        sinks = make_sinks(fmt, target, plot)
+        footer = _drive(pipeline, read_video(video), sinks, header)
+    tops = footer["top_counts"]
+    return RunSummary(
+        source=str(video),
+        outputs=[str(target)] + ([str(target.with_suffix(".png"))] if plot and target else [])
+        if target
+        else ["-"],
+        seconds=footer["seconds_total"],
+        face_seconds=footer["seconds_with_face"],
+        frames=footer["frames"],
+        wall_s=time.perf_counter() - started,
+        top=max(tops, key=tops.get) if tops else None,
+    )
+
+
+def _run_one_job(
+    item: tuple[Path, Path | None], fmt: str, plot: bool, model: Path | None, threads: int
+) -> RunSummary:
+    return run_one(item[0], item[1], fmt, plot, model, threads)
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM stops a run the way Ctrl-C does: finished outputs stay, temp files go."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, handler)
+
+
+def run_videos(
+    videos: list[Path],
+    *,
+    model: Path | None,
+    output: Path | None,
+    fmt: str,
+    plot: bool,
+    jobs: int | None,
+    threads: int,
+    overwrite: bool,
+    quiet: bool,
+) -> int:
+    """Timelines for files and folders; returns the exit code (0 all done, 1 some failed)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from edge_runtime.batch import run_batch
+
+    _sigterm_as_interrupt()
+    console = Console(stderr=True, quiet=quiet, highlight=False)
+    files = find_videos(videos)
+    several = len(files) > 1
+    if plot and output is not None and str(output) == "-":
+        raise InputError("--plot needs an output file or folder, not stdout")
+    targets = [(f, output_path(f, output, fmt, several)) for f in files]
+    todo = [(f, t) for f, t in targets if overwrite or t is None or not t.exists()]
+    skipped = len(targets) - len(todo)
+    if skipped:
+        console.print(
+            f"skipping {skipped} video(s) whose output exists (use --overwrite to redo them)"
+        )
+    if not todo:
+        return 0
+    if len(todo) == 1:
+        video = todo[0][0]
+        outcomes = run_batch(
+            _run_one_job, todo, (fmt, plot, model, threads), 1, f"{video.name}", quiet=True
+        )
+    else:
+        outcomes = run_batch(
+            _run_one_job, todo, (fmt, plot, model, threads), jobs, "videos", quiet=quiet
+        )
+    failed = [o for o in outcomes if o.error]
+    for outcome in failed:
+        print(f"edge-emo: error: {outcome.error}", file=sys.stderr)
+    done = [o.result for o in outcomes if not o.error]
+    if done and not quiet:
+        table = Table(title=None, show_edge=False)
+        for column in ("video", "seconds", "with face", "most frequent", "fps", "output"):
+            table.add_column(column)
+        for r in done:
+            table.add_row(
+                Path(r.source).name, str(r.seconds), str(r.face_seconds), r.top or "-",
+                f"{r.frames / r.wall_s:.0f}", ", ".join(r.outputs),
+            )  # fmt: skip
+        console.print(table)
+        console.print(
+            f"{len(done)} of {len(todo)} videos done"
+            + (f", {len(failed)} failed" if failed else "")
+        )
+    if len(todo) == 1 and failed:
+        return failed[0].exit_code  # one video: its own error's exit code
+    return 1 if failed else 0
+
+
+def run_camera(
+    *,
+    camera: int | None,
+    camera_file: Path | None,
+    model: Path | None,
+    output: Path | None,
+    fmt: str,
+    show: bool,
+    smoothing: float,
+    seconds: float | None,
+    threads: int,
+    quiet: bool,
+) -> int:
+    """Live timeline: one line per second until Ctrl-C/SIGTERM or --seconds; returns the exit code."""
+    _sigterm_as_interrupt()
+    if camera_file is not None:
+        frames = read_video(camera_file, realtime=True)
+        source = {"camera": None, "replayed_file": str(camera_file)}
+    else:
+        frames = read_camera(camera)
+        source = {"camera": camera}
+    if seconds is not None:
+        frames = _until(frames, seconds)
+    alpha = smoothing if 0 < smoothing < 1 else None
+    options = PipelineOptions(
+        classifier=ClassifierOptions(model, threads), mode="causal", smoothing=alpha
+    )
+    with EmotionPipeline.create(options) as pipeline:
+        meta = pipeline.metadata
+        header = timeline_header(meta, meta.sha256, source, "causal")
+        header["window"]["smoothing_alpha"] = alpha
+        if output is None:
+            sinks: list[Sink] = [] if quiet else [ConsoleSink()]
+        else:
+            sinks = make_sinks(fmt, output, plot=False, streaming=True)
+            if not quiet and str(output) != "-":
+                sinks.append(ConsoleSink())
+        viewer = _Viewer(pipeline) if show else None
+        try:
+            _drive(pipeline, frames, sinks, header, on_frame=viewer)
+        except KeyboardInterrupt:
+            print("edge-emo: stopped", file=sys.stderr)
+        finally:
+            if viewer:
+                viewer.close()
+    return 0
+
+
+def _until(frames, seconds: float):
+    for frame in frames:
+        if frame.timestamp_s > seconds:
+            return
+        yield frame
+
+
+class _Viewer:
+    """`--show`: the frame with the 68 points and the latest probabilities as bars; q quits."""
+
+    def __init__(self, pipeline: EmotionPipeline) -> None:
+        import cv2
+
+        self.cv2 = cv2
+        self.pipeline = pipeline
+        self.latest: dict[str, float] | None = None
+
+    def __call__(self, frame: VideoFrame) -> None:
+        cv2 = self.cv2
+        image = frame.image.copy()
+        observation = self.pipeline.last_observation
+        if observation is not None:
+            for x, y in observation.ibug68.astype(int):
+                cv2.circle(image, (int(x), int(y)), 2, (0, 255, 0), -1)
+        probs = self.pipeline.last_probs
+        if probs is not None:
+            for i, (label, p) in enumerate(zip(self.pipeline.metadata.labels, probs, strict=True)):
+                y = 20 + 18 * i
+                cv2.rectangle(image, (10, y - 12), (10 + int(150 * p), y + 2), (0, 200, 255), -1)
+                cv2.putText(
+                    image,
+                    f"{label} {p:.2f}",
+                    (170, y),
+                    cv2.FONT_HERSHEY_SIMPLEX,
+                    0.45,
+                    (255, 255, 255),
+                    1,
+                )
+        cv2.imshow("edge-emo", image)
+        if cv2.waitKey(1) & 0xFF == ord("q"):
+            raise KeyboardInterrupt
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.cv2.destroyAllWindows()
+
+
+__all__ = ["EdgeEmoError", "run_camera", "run_one", "run_videos"]

@@ -1,0 +1,151 @@
+"""Pure feature code: labels, normalisation, 478->68 mapping, gap filling and windowing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import random_face
+
+from edge_runtime.labels import LABELS, label_index
+from edge_runtime.landmarks import (
+    IBUG68_FROM_MESH,
+    REGIONS,
+    interocular_distance,
+    mediapipe_to_ibug68,
+)
+from edge_runtime.normalise import NUM_FEATURES, NormalisationSpec, normalise_window, unflatten
+from edge_runtime.windowing import (
+    MAX_GAP_FRAMES,
+    MAX_MISSING_FRACTION,
+    WindowStream,
+    fill_gaps,
+    make_windows,
+    window_from_span,
+    window_starts,
+)
+
+
+def test_label_order_is_the_contract():
+    assert LABELS == ("neutral", "happiness", "sadness", "anger", "fear", "disgust", "surprise")
+    assert label_index("fear") == 4
+    with pytest.raises(ValueError, match="expected one of"):
+        label_index("calm")
+
+
+@pytest.mark.parametrize("roll", [False, True])
+def test_normalisation_is_invariant_to_position_and_distance(roll):
+    rng = np.random.default_rng(0)
+    face = random_face(rng)
+    spec = NormalisationSpec(roll=roll)
+    reference = normalise_window(face, spec)
+    moved = normalise_window(face * 3.7 + np.array([-250.0, 900.0]), spec)
+    assert reference.shape == (90, NUM_FEATURES)
+    np.testing.assert_allclose(moved, reference, atol=1e-6)
+
+
+def test_roll_alignment_removes_in_plane_rotation():
+    rng = np.random.default_rng(1)
+    face = random_face(rng)
+    angle = np.radians(12)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    rotated = face @ rot.T
+    spec = NormalisationSpec(roll=True)
+    np.testing.assert_allclose(
+        normalise_window(rotated, spec), normalise_window(face, spec), atol=1e-5
+    )
+    assert not np.allclose(normalise_window(rotated), normalise_window(face), atol=1e-3)
+
+
+def test_normalised_layout_is_x_then_y_in_face_units():
+    rng = np.random.default_rng(2)
+    face = random_face(rng, 10)
+    out = normalise_window(face)
+    back = unflatten(out)
+    assert back.shape == (10, 68, 2)
+    # x_0..x_67 come first: the jaw's first point is on the image's left of the centre
+    assert out[0, 0] < 0 and out[0, 16] > 0
+    # scale: median outer-eye-corner distance is 1
+    assert np.median(interocular_distance(back)) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_degenerate_input_stays_finite():
+    flat = np.zeros((90, 68, 2))
+    assert np.isfinite(normalise_window(flat)).all()
+
+
+def test_mapping_table_covers_68_points_without_iris():
+    assert len(IBUG68_FROM_MESH) == 68
+    assert all(0 <= i < 468 for sources in IBUG68_FROM_MESH for i in sources)
+    assert sorted(REGIONS) == ["brows", "eyes", "jaw", "mouth", "nose"]
+
+
+def test_mapping_averages_the_listed_mesh_points():
+    mesh = np.zeros((478, 3))
+    mesh[:, 0] = np.arange(478)  # x = mesh index
+    mesh[:, 1] = 2 * np.arange(478)
+    out = mediapipe_to_ibug68(mesh)
+    for k, sources in enumerate(IBUG68_FROM_MESH):
+        assert out[k, 0] == pytest.approx(np.mean(sources))
+        assert out[k, 1] == pytest.approx(2 * np.mean(sources))
+    batch = mediapipe_to_ibug68(np.stack([mesh, mesh]))
+    assert batch.shape == (2, 68, 2)
+
+
+def test_short_gaps_are_interpolated_long_gaps_are_not():
+    t = np.arange(100, dtype=float)
+    points = np.repeat(t[:, None, None], 68, axis=1).repeat(2, axis=2)
+    gappy = points.copy()
+    gappy[10:15] = np.nan  # 5 frames: filled
+    gappy[40 : 40 + MAX_GAP_FRAMES + 1] = np.nan  # one too long: kept missing
+    filled, missing = fill_gaps(gappy)
+    np.testing.assert_allclose(filled[10:15], points[10:15])  # linear motion is recovered exactly
+    assert missing[40 : 40 + MAX_GAP_FRAMES + 1].all() and missing.sum() == MAX_GAP_FRAMES + 1
+
+
+def test_window_rejected_when_too_much_was_missing():
+    rng = np.random.default_rng(3)
+    face = random_face(rng)
+    ok = face.copy()
+    limit = int(MAX_MISSING_FRACTION * 90)
+    for start in range(0, 90, 15):  # short gaps spread over the window, `limit` frames in all
+        ok[start : start + limit // 6] = np.nan
+    assert window_from_span(ok, 0).accepted
+    bad = face.copy()
+    for start in range(0, 90, 10):
+        bad[start : start + 3] = np.nan  # 27 frames > 18
+    window = window_from_span(bad, 0)
+    assert not window.accepted and window.points is None
+
+
+def test_short_clip_is_padded_by_holding_its_ends():
+    rng = np.random.default_rng(4)
+    face = random_face(rng, 40)
+    window = window_from_span(face, 0)
+    assert window.accepted and window.padded == 50 and window.points.shape == (90, 68, 2)
+    np.testing.assert_allclose(window.points[0], face[0])
+    np.testing.assert_allclose(window.points[-1], face[-1])
+    np.testing.assert_allclose(window.points[25:65], face)
+    assert not window_from_span(face[:20], 0).accepted  # below MIN_FRAMES
+
+
+@pytest.mark.parametrize("n", [1, 30, 89, 90, 91, 119, 120, 300, 301])
+def test_window_starts_cover_every_frame(n):
+    starts = window_starts(n, 90, 30)
+    covered = np.zeros(n, bool)
+    for s in starts:
+        covered[s : s + 90] = True
+        assert s >= 0 and (s + 90 <= n or n <= 90)
+    assert covered.all()
+
+
+def test_streaming_windows_match_batch_windows():
+    rng = np.random.default_rng(5)
+    face = random_face(rng, 240)
+    stream = WindowStream(90, 30)
+    emitted = [w for p in face if (w := stream.push(p)) is not None]
+    full = [w for w in emitted if w.length == 90]
+    batch = {w.start: w for w in make_windows(face, 90, 30)}
+    assert [w.start for w in full] == [0, 30, 60, 90, 120, 150]
+    for w in full:
+        np.testing.assert_allclose(w.points, batch[w.start].points)
+    assert stream.flush() is None  # 240 is a multiple of the hop: nothing left over

@@ -1,0 +1,88 @@
+"""Repository invariants: the README's commands, CI, lint, packaging and the CLI surface."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from conftest import REPO, run_cli
+
+README = (REPO / "README.md").read_text()
+
+
+def readme_commands() -> list[str]:
+    """The set-up commands: the lines of the README's 'Quick start' code blocks."""
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return [
+        line.strip()
+        for block in re.findall(r"```(?:bash|sh)?\n(.*?)```", section, re.S)
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+
+def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_second():
+    commands = readme_commands()
+    assert len(commands) == 2, commands
+    run_job, run_tests = commands
+    assert "edge-emo run" in run_job and "pytest" in run_tests
+    ci = (REPO / ".ci" / "run").read_text()
+    assert run_tests in ci.splitlines()
+
+
+def test_cli_lists_every_command():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("extract", "train", "evaluate", "convert", "run", "benchmark", "info", "synth"):
+        assert re.search(rf"\b{command}\b", result.stdout), command
+
+
+def test_info_reports_backend_and_models():
+    result = run_cli("info")
+    assert result.returncode == 0, result.stderr
+    assert "interpreter backend: ai-edge-litert" in result.stdout
+    assert (
+        "face_landmarker.task: ok" in result.stdout
+        and "emotion-synthetic-int8.tflite" in result.stdout
+    )
+
+
+def test_ruff_is_clean():
+    ruff = shutil.which("ruff") or str(REPO / ".venv" / "bin" / "ruff")
+    if not shutil.os.path.exists(ruff):
+        pytest.skip("ruff not installed")
+    result = subprocess.run([ruff, "check", str(REPO)], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stdout
+
+
+def test_wheel_has_no_generic_top_level_names_and_ships_the_models(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    if result.returncode != 0:
+        pytest.skip(f"cannot build a wheel here: {result.stderr[-300:]}")
+    wheel = next(tmp_path.glob("edge_emo-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert top == {"edge_runtime", "edge_emo"}, top
+    for required in ("edge_emo/models/face_landmarker.task", "edge_emo/models/emotion-synthetic-int8.tflite",
+                     "edge_emo/models/emotion-synthetic-int8.json", "edge_emo/train/trainer.py",
+                     "edge_emo/convert/converter.py"):  # fmt: skip
+        assert required in names, required
+    metadata = (
+        zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    )
+    base = [
+        line
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist") and "extra ==" not in line
+    ]
+    assert not any("tensorflow" in line or "keras" in line for line in base), base
+    assert any("ai-edge-litert" in line for line in base) and any(
+        "mediapipe" in line for line in base
+    )

@@ -1,0 +1,128 @@
+"""Metadata sidecars, the LiteRT classifier, the op reader, and the TensorFlow-free runtime."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import FACE_CLIP, needs_tf, run_without_tensorflow
+
+from edge_runtime.assets import default_model_path, face_landmarker_bytes
+from edge_runtime.classifier import EmotionClassifier
+from edge_runtime.errors import ModelError
+from edge_runtime.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
+from edge_runtime.tflite_ops import forbidden_ops, operator_codes
+
+
+def test_metadata_round_trip_and_hash(tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(b"weights")
+    meta = ModelMetadata(
+        name="m", labels=["a", "b"], window=90, fps=30.0, training_data={"synthetic": True}
+    )
+    write_metadata(model, meta)
+    loaded = load_metadata(model)
+    assert loaded.labels == ["a", "b"] and loaded.synthetic and loaded.sha256 == meta.sha256
+    model.write_bytes(b"tampered")
+    with pytest.raises(ModelError, match="does not match its metadata"):
+        load_metadata(model)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"labels": []}, "labels"),
+        ({"window": 0}, "positive"),
+        ({"input_layout": "y,x"}, "laid out"),
+        ({"normalisation": {"name": "mystery"}}, "unknown normalisation"),
+        ({"schema_version": 99}, "schema_version"),
+    ],
+)
+def test_invalid_metadata_is_refused(tmp_path, change, message):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(b"x")
+    write_metadata(model, ModelMetadata(name="m", labels=["a"], window=90, fps=30))
+    data = json.loads(sidecar_path(model).read_text())
+    data.update(change)
+    sidecar_path(model).write_text(json.dumps(data))
+    with pytest.raises(ModelError, match=message):
+        load_metadata(model)
+
+
+def test_missing_sidecar_and_garbage_model(tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(b"not a flatbuffer at all")
+    with pytest.raises(ModelError, match="sidecar"):
+        load_metadata(model)
+    write_metadata(model, ModelMetadata(name="m", labels=["a"], window=90, fps=30))
+    with pytest.raises(ModelError, match="TFL3"):
+        EmotionClassifier.from_file(model)
+
+
+def test_face_landmarker_hash_is_checked(tmp_path):
+    assert len(face_landmarker_bytes()) == 3758596
+    fake = tmp_path / "face_landmarker.task"
+    fake.write_bytes(b"bad")
+    with pytest.raises(ModelError, match="expected 64184e22"):
+        face_landmarker_bytes(fake)
+    with pytest.raises(ModelError, match="not found"):
+        face_landmarker_bytes(tmp_path / "none.task")
+
+
+def test_default_model_runs_and_lists_builtin_ops_only():
+    path = default_model_path()
+    classifier = EmotionClassifier.from_file(path)
+    ops = operator_codes(path.read_bytes())
+    assert ops and not forbidden_ops(path.read_bytes())
+    assert classifier.metadata.synthetic  # the bundled model says what it was trained on
+    rng = np.random.default_rng(0)
+    probs = classifier.predict(rng.normal(0, 0.5, (90, 136)))
+    assert probs.shape == (7,) and probs.sum() == pytest.approx(1.0) and (probs >= 0).all()
+    with pytest.raises(ValueError, match="shape"):
+        classifier.predict(np.zeros((30, 136)))
+
+
+@needs_tf
+def test_metadata_that_disagrees_with_the_tensors_is_refused(tmp_path, tiny_tflite):
+    copy = tmp_path / "m.tflite"
+    shutil.copy(tiny_tflite, copy)
+    meta = load_metadata(tiny_tflite)
+    meta.labels = meta.labels[:5]
+    write_metadata(copy, meta)
+    with pytest.raises(ModelError, match="outputs 7 classes, metadata lists 5"):
+        EmotionClassifier.from_file(copy)
+    meta = load_metadata(tiny_tflite)
+    meta.window = 60
+    write_metadata(copy, meta)
+    with pytest.raises(ModelError, match="disagrees with metadata"):
+        EmotionClassifier.from_file(copy)
+
+
+def test_runtime_works_without_tensorflow():
+    """import edge_runtime, the classifier and a whole `edge-emo run` with TF/Keras unimportable."""
+    result = run_without_tensorflow(
+        f"""
+        import sys, json, tempfile, pathlib
+        import numpy as np
+        import edge_runtime
+        from edge_runtime.classifier import EmotionClassifier
+        c = EmotionClassifier.create()
+        p = c.predict(np.zeros((90, 136), np.float32))
+        assert abs(p.sum() - 1) < 1e-6, p
+        from edge_runtime.cli import app
+        out = pathlib.Path(tempfile.mkdtemp()) / "t.json"
+        try:
+            app(["run", r"{FACE_CLIP}", "-o", str(out), "-q"], prog_name="edge-emo")
+        except SystemExit as e:
+            assert e.code == 0, e.code
+        doc = json.loads(out.read_text())
+        assert doc["seconds"] and doc["model"]["synthetic"] is True
+        bad = [m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")]
+        assert not bad, bad
+        print("OK", c.backend, len(doc["seconds"]))
+        """
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "OK ai-edge-litert" in result.stdout

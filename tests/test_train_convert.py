@@ -1,0 +1,154 @@
+"""Training, evaluation and conversion on small synthetic fixtures (needs the [train] extra)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import needs_tf, run_without_tensorflow
+
+from edge_runtime.errors import GateError
+from edge_runtime.metadata import load_metadata
+
+pytestmark = [needs_tf, pytest.mark.train]
+
+
+def test_training_writes_model_and_sidecar(tiny_model):
+    meta = load_metadata(tiny_model)
+    assert meta.format == "keras" and meta.synthetic
+    assert (
+        meta.training_data["split"]["test"] == ["03"]
+        and "03" not in meta.training_data["split"]["train"]
+    )
+    assert len(meta.normalisation.mean) == 136 and min(meta.normalisation.std) > 0
+    assert len(meta.extra["history"]["loss"]) == meta.extra["epochs_run"] >= 1
+    assert {"accuracy", "macro_f1", "f1"} <= set(meta.evaluation["test"])
+
+
+def test_short_training_learns_a_separable_task(tmp_path):
+    """Strong happiness vs strong surprise, subject-independent: far above chance (50%)."""
+    from edge_emo.train.config import TrainConfig
+    from edge_emo.train.synth import clip_csv, generate
+    from edge_emo.train.trainer import train_command
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = ["file,label,subject"]
+    for name, points in generate(actors=12, seed=5, repetitions=2):
+        _, _, emotion, intensity, *_, actor = name[:-4].split("-")
+        if intensity == "02" and emotion in ("03", "08"):
+            (data / name).write_text(clip_csv(points))
+            rows.append(f"{name},{'happiness' if emotion == '03' else 'surprise'},{actor}")
+    (data / "labels.csv").write_text("\n".join(rows) + "\n")
+    config = TrainConfig(
+        conv1_filters=16, conv2_filters=16, lstm_units=16, crops_per_clip=4, patience=4
+    )
+    result = train_command(data, tmp_path / "m.keras", epochs=6, seed=0, val_subjects="05,06",
+                           test_subjects="03,04,09", quiet=True, config=config)  # fmt: skip
+    assert result.test_report["n"] == 24
+    assert result.test_report["accuracy"] >= 0.8, result.test_report
+
+
+def test_evaluate_report(tmp_path, tiny_model, synth_dir):
+    from edge_emo.train.evaluate import evaluate_command
+
+    copy = tmp_path / "m.keras"
+    shutil.copy(tiny_model, copy)
+    shutil.copy(tiny_model.with_suffix(".json"), copy.with_suffix(".json"))
+    report = evaluate_command(copy, synth_dir, tmp_path / "report")
+    assert report["subjects"] == ["03"] and report["n"] == 13
+    assert sum(map(sum, report["confusion_matrix"])) == report["n"]
+    assert set(report["per_class"]) == {
+        "neutral",
+        "happiness",
+        "sadness",
+        "anger",
+        "fear",
+        "disgust",
+        "surprise",
+    }
+    for name in ("report.json", "report.md", "confusion.png", "curves.png"):
+        assert (tmp_path / "report" / name).stat().st_size > 100
+    assert "Synthetic data" in (tmp_path / "report" / "report.md").read_text()
+    assert load_metadata(copy).evaluation["evaluate"]["accuracy"] == report["accuracy"]
+
+
+@pytest.mark.parametrize("quant", ["int8", "fp16", "float32"])
+def test_convert_all_modes_and_run_without_tensorflow(tmp_path, tiny_model, synth_dir, quant):
+    from edge_emo.convert.converter import convert_command
+
+    out = tmp_path / f"m-{quant}.tflite"
+    _, report = convert_command(tiny_model, synth_dir, quant=quant, output=out, min_agreement=0, max_drop=100,
+                                log=lambda *a: None)  # fmt: skip
+    assert not report.forbidden and "WHILE" not in report.ops and report.windows > 0
+    meta = load_metadata(out)
+    assert (
+        meta.quantisation["mode"] == quant
+        and meta.evaluation["conversion"]["windows"] == report.windows
+    )
+    if quant == "float32":
+        assert report.agreement == pytest.approx(100.0)
+    if quant == "int8":
+        assert (
+            meta.quantisation["input"]["dtype"] == "int8"
+            and meta.quantisation["representative_windows"] >= 100
+        )
+    result = run_without_tensorflow(
+        f"""
+        import numpy as np
+        from edge_runtime.classifier import EmotionClassifier
+        c = EmotionClassifier.from_file(r"{out}")
+        p = c.predict(np.zeros((90, 136), np.float32))
+        assert p.shape == (7,) and abs(p.sum() - 1) < 1e-6
+        print("OK", c.input_dtype)
+        """
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert ("int8" if quant == "int8" else "float32") in result.stdout
+
+
+def test_failed_quality_gate_writes_nothing(tmp_path, tiny_model, synth_dir):
+    from edge_emo.convert.converter import convert_command
+
+    out = tmp_path / "m.tflite"
+    with pytest.raises(GateError, match="agreement"):
+        convert_command(
+            tiny_model,
+            synth_dir,
+            quant="float32",
+            output=out,
+            min_agreement=100.1,
+            log=lambda *a: None,
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_naive_lstm_export_with_flex_ops_is_rejected():
+    """A non-unrolled LSTM converted with Select-TF ops allowed must not pass the op gate."""
+    import keras
+    import tensorflow as tf
+
+    from edge_emo.convert.converter import check_ops
+
+    inputs = keras.Input((90, 136), batch_size=1)
+    model = keras.Model(inputs, keras.layers.Dense(7)(keras.layers.LSTM(4)(inputs)))
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS,
+        tf.lite.OpsSet.SELECT_TF_OPS,
+    ]
+    converter._experimental_lower_tensor_list_ops = False
+    ops, forbidden = check_ops(converter.convert())
+    assert forbidden, ops
+    assert any(name.startswith("Flex") or name == "WHILE" for name in forbidden)
+
+
+def test_metadata_carries_everything_the_runtime_needs(tiny_tflite):
+    data = json.loads(tiny_tflite.with_suffix(".json").read_text())
+    for key in ("labels", "window", "fps", "normalisation", "input_layout", "quantisation", "training_data",
+                "evaluation", "sha256"):  # fmt: skip
+        assert key in data
+    assert data["training_data"]["synthetic"] is True
+    assert np.isclose(data["evaluation"]["conversion"]["top1_agreement_pct"], 100.0)

@@ -1,0 +1,220 @@
+"""Labelled landmark clips: the RAVDESS Facial Landmark Tracking layout, or any CSVs plus a labels.csv.
+
+RAVDESS file names `MM-VV-EE-II-SS-RR-AA.csv` encode modality, vocal channel, emotion,
+intensity, statement, repetition and actor. Its 8 emotions map onto our 7 labels;
+`calm` (02) has no counterpart and by default is dropped: it is a distinct, low-arousal
+pleasant expression in RAVDESS, and merging it into `neutral` would triple that class
+(188 -> 564 clips) with faces that are not neutral. `--calm neutral` merges it anyway.
+
+Any other data: a folder of landmark CSVs (e.g. from `edge-emo extract`) with a
+`labels.csv` of `file,label,subject` rows, label being one of the 7 label names.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.errors import InputError
+from edge_runtime.labels import LABELS, label_index
+from edge_runtime.landmark_csv import read_landmark_csv
+from edge_runtime.resample import resample_array
+
+RAVDESS_NAME = re.compile(r"^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})\.csv$")
+RAVDESS_EMOTIONS = {
+    1: "neutral",
+    2: "calm",
+    3: "happiness",
+    4: "sadness",
+    5: "anger",
+    6: "fear",
+    7: "disgust",
+    8: "surprise",
+}
+CALM_POLICIES = ("drop", "neutral")
+LABELS_FILE = "labels.csv"
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    """What a file name or labels.csv says about one clip."""
+
+    path: Path
+    label: int
+    subject: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Clip:
+    """A labelled clip's landmarks at the model rate: (T, 68, 2) pixels, NaN where untracked."""
+
+    info: ClipInfo
+    points: np.ndarray
+
+    @property
+    def label(self) -> int:
+        return self.info.label
+
+    @property
+    def subject(self) -> str:
+        return self.info.subject
+
+
+@dataclass
+class Dataset:
+    clips: list[Clip]
+    source: str
+    description: str
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def subjects(self) -> list[str]:
+        return sorted({c.subject for c in self.clips}, key=_subject_key)
+
+    def class_counts(self) -> dict[str, int]:
+        counts = Counter(c.label for c in self.clips)
+        return {LABELS[i]: counts.get(i, 0) for i in range(len(LABELS))}
+
+    def subset(self, subjects: Sequence[str]) -> Dataset:
+        keep = set(subjects)
+        return Dataset(
+            [c for c in self.clips if c.subject in keep],
+            self.source,
+            self.description,
+            self.skipped,
+        )
+
+
+def _subject_key(subject: str):
+    return (0, int(subject)) if subject.isdigit() else (1, subject)
+
+
+def parse_ravdess_name(name: str, calm: str = "drop") -> ClipInfo | None:
+    """ClipInfo from a RAVDESS file name; None for calm clips when calm='drop'.
+
+    Raises ValueError for names that are not RAVDESS names or hold unknown codes.
+    """
+    if calm not in CALM_POLICIES:
+        raise ValueError(f"calm policy must be one of {CALM_POLICIES}")
+    match = RAVDESS_NAME.match(name)
+    if not match:
+        raise ValueError(f"{name}: not a RAVDESS file name (MM-VV-EE-II-SS-RR-AA.csv)")
+    modality, channel, emotion, intensity, statement, repetition, actor = (
+        int(g) for g in match.groups()
+    )
+    if emotion not in RAVDESS_EMOTIONS or not 1 <= actor <= 99 or channel not in (1, 2):
+        raise ValueError(f"{name}: unknown emotion, channel or actor code")
+    label = RAVDESS_EMOTIONS[emotion]
+    if label == "calm":
+        if calm == "drop":
+            return None
+        label = "neutral"
+    return ClipInfo(
+        path=Path(name),
+        label=label_index(label),
+        subject=f"{actor:02d}",
+        attributes={
+            "modality": {1: "full-av", 2: "video-only", 3: "audio-only"}.get(
+                modality, str(modality)
+            ),
+            "channel": "speech" if channel == 1 else "song",
+            "emotion": RAVDESS_EMOTIONS[emotion],
+            "intensity": "strong" if intensity == 2 else "normal",
+            "statement": str(statement),
+            "repetition": str(repetition),
+            "sex": "male" if actor % 2 else "female",
+        },
+    )
+
+
+def list_clips(
+    data_dir: str | os.PathLike, calm: str = "drop"
+) -> tuple[list[ClipInfo], str, dict[str, int]]:
+    """The labelled clips in `data_dir` (recursively for RAVDESS), its kind, and skip counts."""
+    root = Path(data_dir)
+    if not root.exists():
+        raise InputError(f"{root}: no such folder")
+    if not root.is_dir():
+        raise InputError(f"{root}: expected a folder of landmark CSVs")
+    labels_file = root / LABELS_FILE
+    if labels_file.is_file():
+        return _read_labels_file(labels_file), "labelled-csv", {}
+    infos, skipped = [], Counter()
+    for path in sorted(root.rglob("*.csv")):
+        try:
+            info = parse_ravdess_name(path.name, calm)
+        except ValueError:
+            skipped["not a RAVDESS name"] += 1
+            continue
+        if info is None:
+            skipped["calm (dropped)"] += 1
+            continue
+        infos.append(ClipInfo(path, info.label, info.subject, info.attributes))
+    if not infos:
+        raise InputError(
+            f"{root}: no labelled clips (expected RAVDESS-named CSVs such as 01-01-03-01-01-01-01.csv, "
+            f"or a {LABELS_FILE} with file,label,subject)"
+        )
+    return infos, "ravdess", dict(skipped)
+
+
+def _read_labels_file(path: Path) -> list[ClipInfo]:
+    infos = []
+    try:
+        rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+    for number, row in enumerate(rows, start=2):
+        try:
+            file, label, subject = row["file"].strip(), row["label"].strip(), row["subject"].strip()
+        except (KeyError, AttributeError):
+            raise InputError(f"{path}: needs columns file,label,subject (line {number})") from None
+        try:
+            index = label_index(label)
+        except ValueError as exc:
+            raise InputError(f"{path}: line {number}: {exc}") from None
+        infos.append(ClipInfo(path.parent / file, index, subject))
+    if not infos:
+        raise InputError(f"{path}: no rows")
+    return infos
+
+
+def load_clip(info: ClipInfo, fps: float = 30.0) -> Clip:
+    """Read one clip and resample it to `fps` by its timestamps."""
+    track = read_landmark_csv(info.path)
+    points = resample_array(track.timestamps - track.timestamps[0], track.points, fps)
+    return Clip(info, points)
+
+
+def load_dataset(
+    data_dir: str | os.PathLike, calm: str = "drop", fps: float = 30.0, workers: int | None = None
+) -> Dataset:
+    """Load every labelled clip of `data_dir`, parsing in parallel over all cores."""
+    infos, source, skipped = list_clips(data_dir, calm)
+    workers = workers or os.cpu_count() or 1
+    # Fork is cheap and needs no __main__ guard in the caller's script, but forking a
+    # process that already runs TensorFlow's thread pools is unsafe: parse serially then.
+    can_fork = "fork" in multiprocessing.get_all_start_methods() and "tensorflow" not in sys.modules
+    if workers == 1 or len(infos) < 64 or not can_fork:
+        clips = [load_clip(info, fps) for info in infos]
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            clips = list(pool.map(load_clip, infos, [fps] * len(infos), chunksize=32))
+    counts = Counter(LABELS[c.label] for c in clips)
+    description = (
+        f"{len(clips)} clips, {len({c.subject for c in clips})} subjects from {Path(data_dir).name} ({source}); "
+        + ", ".join(f"{k} {counts.get(k, 0)}" for k in LABELS)
+    )
+    return Dataset(clips, source, description, skipped)

@@ -1,0 +1,54 @@
+"""The seed's Conv1D + BiLSTM classifier in Keras 3."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from edge_runtime.labels import NUM_CLASSES
+from edge_runtime.normalise import NUM_FEATURES
+
+from .config import TrainConfig
+
+
+def build_model(
+    config: TrainConfig,
+    *,
+    unroll: bool = False,
+    batch_size: int | None = None,
+    num_classes: int = NUM_CLASSES,
+) -> keras.Model:
+    """(window, 136) -> Conv1D 64 -> Conv1D 128 -> BiLSTM 128 -> Dense softmax.
+
+    `unroll=True, batch_size=1` gives the static graph that converts to builtin TFLite
+    ops (no WHILE/TensorList); the weights are the same, so the two are interchangeable.
+    """
+    inputs = keras.Input((config.window, NUM_FEATURES), batch_size=batch_size, name="landmarks")
+    # Inputs arrive standardised (edge_runtime.normalise); noise is in those std units.
+    x = layers.GaussianNoise(config.noise_std, name="augment_noise")(inputs)  # training only
+    x = layers.Conv1D(
+        config.conv1_filters, config.kernel_size, padding="same", activation="relu", name="conv1"
+    )(x)
+    x = layers.Conv1D(
+        config.conv2_filters, config.kernel_size, padding="same", activation="relu", name="conv2"
+    )(x)
+    x = layers.Bidirectional(layers.LSTM(config.lstm_units, unroll=unroll), name="bilstm")(x)
+    x = layers.Dropout(config.dropout, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="emotion")(x)
+    return keras.Model(inputs, outputs, name="edge_emo_bilstm")
+
+
+def compile_model(model: keras.Model, config: TrainConfig) -> keras.Model:
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def unrolled_clone(model: keras.Model, config: TrainConfig) -> keras.Model:
+    """The same weights in a batch-1, unrolled-LSTM graph, for TFLite conversion."""
+    clone = build_model(config, unroll=True, batch_size=1, num_classes=model.output_shape[-1])
+    clone.set_weights(model.get_weights())
+    return clone

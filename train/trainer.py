@@ -1,0 +1,269 @@
+"""`edge-emo train`: fit the seed model on labelled landmark clips, subject-independently.
+
+Each epoch draws fresh random 90-frame crops from every training clip (temporal
+augmentation on top of the model's Gaussian noise), early stopping watches clip-level
+accuracy on the validation subjects, and the final figures come from test subjects
+that neither training nor early stopping saw.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.errors import InputError
+from edge_runtime.labels import LABELS
+from edge_runtime.metadata import ModelMetadata, write_metadata
+from edge_runtime.normalise import NormalisationSpec
+
+from .config import TrainConfig
+from .data import Dataset, load_dataset
+from .metrics import classification_report
+from .splits import SubjectSplit, holdout_split, kfold_subjects
+from .windows import clip_predictions, clip_windows, random_crops
+
+
+@dataclass
+class TrainResult:
+    model: object
+    history: dict[str, list[float]] = field(default_factory=dict)
+    val_report: dict = field(default_factory=dict)
+    test_report: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    epochs_run: int = 0
+    spec: NormalisationSpec | None = None
+
+
+def _set_determinism(seed: int) -> None:
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def evaluate_clips(predict, dataset: Dataset, config: TrainConfig, spec: NormalisationSpec) -> dict:
+    """Clip-level report (mean of each clip's window probabilities) plus window-level accuracy."""
+    x, y, owners = clip_windows(dataset.clips, config.window, config.eval_hop, spec)
+    if len(x) == 0:
+        raise InputError(
+            "no usable windows to evaluate (clips too short or too many missing frames)"
+        )
+    probs = predict(x)
+    per_clip = clip_predictions(probs, owners, len(dataset.clips))
+    scored = ~np.isnan(per_clip).any(axis=1)
+    truth = np.array([c.label for c in dataset.clips])[scored]
+    report = classification_report(truth, per_clip[scored].argmax(axis=1), LABELS)
+    report["window_accuracy"] = float((probs.argmax(axis=1) == y).mean())
+    report["windows"] = len(x)
+    report["clips_without_windows"] = int((~scored).sum())
+    return report
+
+
+def train_model(
+    dataset: Dataset,
+    split: SubjectSplit,
+    config: TrainConfig,
+    spec: NormalisationSpec | None = None,
+    log=print,
+) -> TrainResult:
+    """Train on split.train, stop early on split.val, report on split.test (if any)."""
+    import keras
+
+    from .model import build_model, compile_model
+
+    spec = spec or NormalisationSpec()
+    _set_determinism(config.seed)
+    rng = np.random.default_rng(config.seed)
+    train_set, val_set = dataset.subset(split.train), dataset.subset(split.val)
+    if not train_set.clips or not val_set.clips:
+        raise InputError("the split leaves no training or no validation clips")
+    if spec.mean is None:  # standardise with statistics of the training subjects only
+        sample, _ = random_crops(
+            train_set.clips, config.window, 1, np.random.default_rng(config.seed + 1), spec
+        )
+        spec = spec.with_standardisation(sample)
+    model = compile_model(build_model(config), config)
+    predict = lambda x: model.predict(x, batch_size=256, verbose=0)  # noqa: E731
+    history: dict[str, list[float]] = {
+        "loss": [],
+        "accuracy": [],
+        "val_accuracy": [],
+        "val_macro_f1": [],
+    }
+    best, best_weights, waited = -1.0, None, 0
+    start = time.perf_counter()
+    epochs_run = 0
+    for epoch in range(1, config.epochs + 1):
+        x, y = random_crops(train_set.clips, config.window, config.crops_per_clip, rng, spec)
+        if len(x) == 0:
+            raise InputError(
+                "no usable training windows (clips too short or too many missing frames)"
+            )
+        targets = keras.utils.to_categorical(y, len(LABELS))
+        fit = model.fit(x, targets, batch_size=config.batch_size, epochs=1, shuffle=True, verbose=0)
+        val = evaluate_clips(predict, val_set, config, spec)
+        history["loss"].append(float(fit.history["loss"][-1]))
+        history["accuracy"].append(float(fit.history["accuracy"][-1]))
+        history["val_accuracy"].append(val["accuracy"])
+        history["val_macro_f1"].append(val["macro_f1"])
+        epochs_run = epoch
+        improved = val["accuracy"] > best + 1e-9
+        log(
+            f"epoch {epoch:3d}/{config.epochs}  loss {history['loss'][-1]:.4f}  "
+            f"train acc {history['accuracy'][-1]:.3f}  val acc {val['accuracy']:.3f}  "
+            f"val macro-F1 {val['macro_f1']:.3f}  {time.perf_counter() - start:6.1f}s"
+            + ("  *" if improved else "")
+        )
+        if improved:
+            best, best_weights, waited = val["accuracy"], model.get_weights(), 0
+        else:
+            waited += 1
+            if waited >= config.patience:
+                log(f"early stop: no better validation accuracy for {config.patience} epochs")
+                break
+    model.set_weights(best_weights)
+    result = TrainResult(
+        model, history, seconds=time.perf_counter() - start, epochs_run=epochs_run, spec=spec
+    )
+    result.val_report = evaluate_clips(predict, val_set, config, spec)
+    if split.test:
+        result.test_report = evaluate_clips(predict, dataset.subset(split.test), config, spec)
+    return result
+
+
+def training_data_record(dataset: Dataset, data_dir: Path, split: SubjectSplit, calm: str) -> dict:
+    """The `training_data` block of the metadata: what the model learned from."""
+    synthetic = (data_dir / "SYNTHETIC_DATA.md").is_file()
+    return {
+        "source": "synthetic-facs" if synthetic else dataset.source,
+        "synthetic": synthetic,
+        "path": str(data_dir),
+        "description": (
+            "SYNTHETIC FACS-prototype expressions, not real faces. " if synthetic else ""
+        )
+        + dataset.description,
+        "calm_policy": calm,
+        "class_counts": dataset.class_counts(),
+        "split": split.to_dict(),
+    }
+
+
+def train_command(
+    data_dir: Path,
+    output: Path,
+    *,
+    calm: str = "drop",
+    epochs: int = 40,
+    seed: int = 42,
+    val_subjects: str | None = None,
+    test_subjects: str | None = None,
+    folds: int = 0,
+    quiet: bool = False,
+    config: TrainConfig | None = None,
+) -> TrainResult:
+    """Load, split, train, evaluate and write `output` (.keras) with its metadata sidecar."""
+    from rich.console import Console
+
+    console = Console(quiet=quiet, highlight=False)
+    log = console.print
+    config = replace(config or TrainConfig(), epochs=epochs, seed=seed)
+    if output.suffix != ".keras":
+        raise InputError(f"{output}: the output must end in .keras")
+    t0 = time.perf_counter()
+    dataset = load_dataset(data_dir, calm=calm, fps=config.fps)
+    log(f"loaded {dataset.description} in {time.perf_counter() - t0:.1f}s")
+    if dataset.skipped:
+        log("skipped: " + ", ".join(f"{v} {k}" for k, v in dataset.skipped.items()))
+    parse = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None  # noqa: E731
+    try:
+        split = holdout_split(dataset.subjects, parse(val_subjects), parse(test_subjects))
+    except ValueError as exc:
+        raise InputError(f"{data_dir}: {exc}") from None
+    log(
+        f"subjects: train {' '.join(split.train)} | val {' '.join(split.val)} | test {' '.join(split.test)}"
+    )
+    fold_summary = None
+    if folds:
+        fold_summary = cross_validate(dataset, config, folds, log)
+    result = train_model(dataset, split, config, log=log)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.stem}.tmp.keras")
+    try:
+        result.model.save(tmp)
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    evaluation = {
+        "protocol": "subject-independent hold-out; clip = mean of its windows' probabilities",
+        "test": _summary(result.test_report),
+        "val": _summary(result.val_report),
+        "test_report": result.test_report,
+    }
+    if fold_summary:
+        evaluation["kfold"] = fold_summary
+    meta = ModelMetadata(
+        name=output.stem,
+        labels=list(LABELS),
+        window=config.window,
+        fps=config.fps,
+        hop=30,
+        format="keras",
+        normalisation=result.spec,
+        quantisation={"mode": "float32"},
+        training_data=training_data_record(dataset, data_dir, split, calm),
+        evaluation=evaluation,
+        extra={
+            "train_config": config.to_dict(),
+            "history": result.history,
+            "training_seconds": round(result.seconds, 1),
+            "epochs_run": result.epochs_run,
+            "cpu_count": os.cpu_count(),
+        },
+    )
+    sidecar = write_metadata(output, meta)
+    tag = " (SYNTHETIC data, not real faces)" if meta.synthetic else ""
+    test = result.test_report or result.val_report
+    log(
+        f"wrote {output} and {sidecar.name}: test accuracy {test['accuracy']:.3f}, "
+        f"macro-F1 {test['macro_f1']:.3f} on subjects {' '.join(split.test or split.val)}{tag}; "
+        f"{result.epochs_run} epochs in {result.seconds:.0f}s"
+    )
+    return result
+
+
+def cross_validate(dataset: Dataset, config: TrainConfig, k: int, log=print) -> dict:
+    """k-fold by subject: each fold is the test set once; the next fold validates."""
+    groups = kfold_subjects(dataset.subjects, k)
+    accuracies, f1s = [], []
+    for i, test in enumerate(groups):
+        val = groups[(i + 1) % k]
+        split = holdout_split(dataset.subjects, val=val, test=test)
+        log(f"fold {i + 1}/{k}: test {' '.join(test)}")
+        result = train_model(dataset, split, config, log=lambda *_: None)
+        accuracies.append(result.test_report["accuracy"])
+        f1s.append(result.test_report["macro_f1"])
+        log(f"fold {i + 1}/{k}: accuracy {accuracies[-1]:.3f}, macro-F1 {f1s[-1]:.3f}")
+    return {
+        "k": k,
+        "accuracy_mean": float(np.mean(accuracies)),
+        "accuracy_std": float(np.std(accuracies)),
+        "macro_f1_mean": float(np.mean(f1s)),
+        "accuracies": accuracies,
+    }
+
+
+def _summary(report: dict) -> dict:
+    if not report:
+        return {}
+    return {
+        "accuracy": round(report["accuracy"], 4),
+        "macro_f1": round(report["macro_f1"], 4),
+        "window_accuracy": round(report["window_accuracy"], 4),
+        "clips": report["n"],
+        "f1": {k: v["f1"] for k, v in report["per_class"].items()},
+    }
