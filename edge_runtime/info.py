@@ -28,7 +28,7 @@ def _dist_version(name: str) -> str:
 
 def print_info() -> None:
     from rich.console import Console
-    from rich.table import Table
+    from rich.markup import escape
 
     from edge_runtime.classifier import load_interpreter_backend
     from edge_runtime.metadata import load_metadata
@@ -48,7 +48,7 @@ def print_info() -> None:
         console.print(f"  {dist:<22} {_dist_version(dist)}")
     # find_spec does not import: TensorFlow stays out of the runtime process.
     tf = (
-        "installed ([train] extra)"
+        "installed (" + escape("[train]") + " extra)"
         if importlib.util.find_spec("tensorflow")
         else "not installed (runtime only)"
     )
@@ -65,23 +65,32 @@ def print_info() -> None:
     console.print(
         f"  {FACE_LANDMARKER_FILE}: {'ok (sha256 verified)' if ok else 'MISSING or wrong sha256'}"
     )
-    table = Table(show_edge=False)
-    for column in ("model", "format", "quant", "size", "trained on", "test accuracy", "status"):
-        table.add_column(column)
     default = default_model_path()
+    console.print("emotion models:")
     for path in sorted([*folder.glob("*.tflite"), *folder.glob("*.keras")]):
         name = path.name + (" (default)" if path == default else "")
+        size = f"{path.stat().st_size / 1e6:.2f} MB"
         try:
             meta = load_metadata(path)
-            test = meta.evaluation.get("test", {}).get("accuracy")
-            table.add_row(
-                name, meta.format, str(meta.quantisation.get("mode")), f"{path.stat().st_size / 1e6:.2f} MB",
-                meta.training_data_summary, "-" if test is None else f"{test:.3f}", "ok",
-            )  # fmt: skip
         except EdgeEmoError as exc:
-            table.add_row(
-                name, "?", "?", f"{path.stat().st_size / 1e6:.2f} MB", "?", "-", f"[red]{exc}[/red]"
-            )
-    console.print(table)
+            console.print(f"  {name}: {size}, [red]unusable: {escape(str(exc))}[/red]")
+            continue
+        figure = _accuracy_figure(meta)
+        console.print(
+            f"  {name}: {meta.format} {meta.quantisation.get('mode')}, {size}, labels {len(meta.labels)}, "
+            f"window {meta.window} @ {meta.fps:g} fps, trained on {escape(meta.training_data_summary)}{figure}; sha256 ok"
+        )
     if not Path(default).is_file():
         console.print(f"[yellow]default model {default.name} not found[/yellow]")
+
+
+def _accuracy_figure(meta) -> str:
+    """The model's own held-out accuracy: the converted model's if it was converted."""
+    conversion = meta.evaluation.get("conversion")
+    test = meta.evaluation.get("test", {})
+    if conversion:
+        report = conversion["tflite_report"]
+        return f", test accuracy {report['accuracy']:.3f}, macro-F1 {report['macro_f1']:.3f} (float model {conversion['float_clip_accuracy']:.3f})"
+    if test:
+        return f", test accuracy {test['accuracy']:.3f}, macro-F1 {test['macro_f1']:.3f}"
+    return ""

@@ -30,7 +30,6 @@ class Resampler:
         self.fps = fps
         self._prev: tuple[float, np.ndarray | None] | None = None
         self._next_index = 0
-        self._step_estimate = 1.0 / fps
 
     def push(self, timestamp_s: float, points: np.ndarray | None) -> list[ResampledFrame]:
         """Add one source frame; return the output frames that now lie before it."""
@@ -44,7 +43,6 @@ class Resampler:
         t0, p0 = self._prev
         if timestamp_s <= t0:
             return out  # not monotonic: drop it rather than go back in time
-        self._step_estimate = timestamp_s - t0
         while self._time(self._next_index) < timestamp_s:
             t = self._time(self._next_index)
             out.append(self._frame(_interpolate(t0, p0, timestamp_s, points, t)))
@@ -52,13 +50,16 @@ class Resampler:
         return out
 
     def flush(self) -> list[ResampledFrame]:
-        """Output frames up to the end of the last source frame (its time plus one frame step)."""
+        """Output frames up to the last source frame's time (holding its value).
+
+        A 30 fps source of N frames gives exactly N frames; other rates end at most one
+        source frame short of the container's duration, never with a one-frame stub.
+        """
         if self._prev is None:
             return []
         t_last, p_last = self._prev
-        end = t_last + self._step_estimate
         out = []
-        while self._time(self._next_index) < end - 1e-9:
+        while self._time(self._next_index) <= t_last + 1e-9:
             out.append(self._frame(p_last))
         return out
 

@@ -58,7 +58,9 @@ def test_evaluate_report(tmp_path, tiny_model, synth_dir):
     shutil.copy(tiny_model, copy)
     shutil.copy(tiny_model.with_suffix(".json"), copy.with_suffix(".json"))
     report = evaluate_command(copy, synth_dir, tmp_path / "report")
-    assert report["subjects"] == ["03"] and report["n"] == 13
+    assert (
+        report["subjects"] == ["03"] and report["n"] == 26
+    )  # (1 + 6 x 2 intensities) x 2 statements
     assert sum(map(sum, report["confusion_matrix"])) == report["n"]
     assert set(report["per_class"]) == {
         "neutral",
