@@ -157,3 +157,20 @@ def test_timeline_probabilities_follow_the_model(face_timeline):
     doc = json.loads(face_timeline.read_text())
     probs = np.array([[s["probs"][k] for k in LABELS] for s in doc["seconds"] if s["face"]])
     assert probs.std(axis=0).max() > 1e-3  # they vary over the clip
+
+
+def test_clip_shorter_than_a_window_still_gets_a_timeline(tmp_path):
+    import cv2
+
+    short = tmp_path / "short.mp4"
+    writer = cv2.VideoWriter(str(short), cv2.VideoWriter_fourcc(*"mp4v"), 24.0, (640, 360))
+    for frame in list(read_video(FACE_CLIP))[:50]:  # 2.08 s
+        writer.write(frame.image)
+    writer.release()
+    out = tmp_path / "short.json"
+    result = run_cli("run", str(short), "-o", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    check_timeline(doc, short)
+    assert len(doc["seconds"]) == 3 and all(s["face"] for s in doc["seconds"][:2])
+    assert "padded" in doc["window"]["short_clip_padding"]

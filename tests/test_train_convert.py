@@ -51,6 +51,17 @@ def test_short_training_learns_a_separable_task(tmp_path):
     assert result.test_report["accuracy"] >= 0.8, result.test_report
 
 
+def test_kfold_by_subject(synth_dir):
+    from edge_emo.train.config import TrainConfig
+    from edge_emo.train.data import load_dataset
+    from edge_emo.train.trainer import cross_validate
+
+    config = TrainConfig(conv1_filters=4, conv2_filters=4, lstm_units=4, crops_per_clip=1, epochs=1)
+    summary = cross_validate(load_dataset(synth_dir), config, 3, log=lambda *a: None)
+    assert summary["k"] == 3 and len(summary["accuracies"]) == 3
+    assert all(0.0 <= a <= 1.0 for a in summary["accuracies"])
+
+
 def test_evaluate_report(tmp_path, tiny_model, synth_dir):
     from edge_emo.train.evaluate import evaluate_command
 
