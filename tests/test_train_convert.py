@@ -10,6 +10,7 @@ import pytest
 from conftest import needs_tf, run_without_tensorflow
 
 from edge_runtime.errors import GateError
+from edge_runtime.labels import LABELS
 from edge_runtime.metadata import load_metadata
 
 pytestmark = [needs_tf, pytest.mark.train]
@@ -73,15 +74,7 @@ def test_evaluate_report(tmp_path, tiny_model, synth_dir):
         report["subjects"] == ["03"] and report["n"] == 26
     )  # (1 + 6 x 2 intensities) x 2 statements
     assert sum(map(sum, report["confusion_matrix"])) == report["n"]
-    assert set(report["per_class"]) == {
-        "neutral",
-        "happiness",
-        "sadness",
-        "anger",
-        "fear",
-        "disgust",
-        "surprise",
-    }
+    assert list(report["per_class"]) == list(LABELS)
     for name in ("report.json", "report.md", "confusion.png", "curves.png"):
         assert (tmp_path / "report" / name).stat().st_size > 100
     assert "Synthetic data" in (tmp_path / "report" / "report.md").read_text()
