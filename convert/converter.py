@@ -1,8 +1,9 @@
 """`edge-emo convert`: Keras model -> TFLite (int8, fp16 or float32) behind three gates.
 
-The recipe that yields builtin ops only: clone the model with an unrolled LSTM at a
-fixed batch of 1 and 90 steps, convert with `TFLiteConverter.from_keras_model`, and
-for int8 calibrate on real training windows (never noise) with TFLITE_BUILTINS_INT8.
+Modes: `int8` (default; int8 weights and activations, calibrated on real training windows,
+never noise, with TFLITE_BUILTINS_INT8), `dynamic` (int8 weights, float activations: the
+smallest and fastest on CPUs), `fp16` and `float32`. int8 converts the unrolled-LSTM graph,
+the others the fused-LSTM graph (see graphs.py for why and what each costs).
 
 Gates, checked before anything is written:
 1. ops: only builtin ops, none of Flex/WHILE/resource variables (the edge interpreter
@@ -29,7 +30,8 @@ from edge_runtime.labels import LABELS
 from edge_runtime.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
 from edge_runtime.tflite_ops import operator_codes
 
-QUANT_MODES = ("int8", "fp16", "float32")
+QUANT_MODES = ("int8", "dynamic", "fp16", "float32")
+MAX_GRAPH_DIFFERENCE = 1e-4  # probabilities; the clone must be the same function
 REPRESENTATIVE_WINDOWS = 300
 
 
@@ -66,15 +68,27 @@ def to_tflite(model, config, quant: str, calibration: np.ndarray | None = None) 
     """Convert a trained Keras model; int8 needs `calibration` windows."""
     import tensorflow as tf
 
+    from edge_emo.convert.graphs import fused_lstm_clone, max_output_difference
     from edge_emo.train.model import unrolled_clone
 
     if quant not in QUANT_MODES:
         raise ValueError(f"quant must be one of {QUANT_MODES}")
-    clone = unrolled_clone(model, config)
+    if quant == "int8" and calibration is None:
+        raise ValueError("int8 conversion needs calibration windows")
+    clone = unrolled_clone(model, config) if quant == "int8" else fused_lstm_clone(model, config)
+    probe = (
+        calibration[:4]
+        if calibration is not None
+        else np.random.default_rng(0).standard_normal((4, config.window, model.input_shape[-1]))
+    ).astype(np.float32)
+    difference = max_output_difference(model, clone, probe)
+    if difference > MAX_GRAPH_DIFFERENCE:
+        raise ModelError(
+            f"the {quant} conversion graph differs from the trained model by {difference:.2g}; "
+            "was the model built by `edge-emo train`?"
+        )
     converter = tf.lite.TFLiteConverter.from_keras_model(clone)
     if quant == "int8":
-        if calibration is None:
-            raise ValueError("int8 conversion needs calibration windows")
 
         def dataset():
             for window in calibration:
@@ -85,6 +99,8 @@ def to_tflite(model, config, quant: str, calibration: np.ndarray | None = None) 
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
+    elif quant == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
     elif quant == "fp16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
@@ -221,7 +237,8 @@ def convert_command(
         normalisation=meta.normalisation,
         format="tflite",
         quantisation=quantisation_record(classifier, quant)
-        | ({"representative_windows": len(calibration)} if calibration is not None else {}),
+        | ({"representative_windows": len(calibration)} if calibration is not None else {})
+        | {"graph": "unrolled-lstm" if quant == "int8" else "fused-lstm"},
         training_data=meta.training_data,
         evaluation={
             **meta.evaluation,

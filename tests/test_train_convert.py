@@ -81,7 +81,7 @@ def test_evaluate_report(tmp_path, tiny_model, synth_dir):
     assert load_metadata(copy).evaluation["evaluate"]["accuracy"] == report["accuracy"]
 
 
-@pytest.mark.parametrize("quant", ["int8", "fp16", "float32"])
+@pytest.mark.parametrize("quant", ["int8", "dynamic", "fp16", "float32"])
 def test_convert_all_modes_and_run_without_tensorflow(tmp_path, tiny_model, synth_dir, quant):
     from edge_emo.convert.converter import convert_command
 
@@ -96,6 +96,11 @@ def test_convert_all_modes_and_run_without_tensorflow(tmp_path, tiny_model, synt
     )
     if quant == "float32":
         assert report.agreement == pytest.approx(100.0)
+    # int8 converts the unrolled graph; the others one fused LSTM op per direction.
+    fused = "UNIDIRECTIONAL_SEQUENCE_LSTM" in report.ops
+    assert fused == (quant != "int8") and meta.quantisation["graph"].startswith(
+        "unrolled" if quant == "int8" else "fused"
+    )
     if quant == "int8":
         assert (
             meta.quantisation["input"]["dtype"] == "int8"
