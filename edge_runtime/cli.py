@@ -285,21 +285,51 @@ def benchmark(
         list[Path] | None,
         typer.Option("--model", "-m", help="TFLite models to time (default: the bundled one)."),
     ] = None,
+    keras_model: Annotated[
+        Path | None,
+        typer.Option("--keras", help="The float .keras model, for Keras and seed-style figures."),
+    ] = None,
+    clip: Annotated[
+        Path | None,
+        typer.Option(help="A video with a face: adds pipeline, seed-style and start-up figures."),
+    ] = None,
     threads: Annotated[
         str, typer.Option(help="Comma-separated interpreter thread counts.")
     ] = "1,2,4",
     iterations: Annotated[int, typer.Option(min=1)] = 300,
+    sizes: Annotated[str, typer.Option(help="Pipeline frame sizes.")] = "640x480,1280x720",
+    memory_minutes: Annotated[
+        float, typer.Option(help="Also compare peak RSS of a 10 s and an N-minute video (0: off).")
+    ] = 0.0,
     quick: Annotated[bool, typer.Option(help="A smoke run in seconds.")] = False,
     json_out: Annotated[
         Path | None,
         typer.Option("--json", help="Also write results and the machine description here."),
     ] = None,
 ) -> None:
-    """Per-window model latency (median, p90, p99, throughput) at several thread counts."""
-    from edge_runtime.bench import run_model_benchmark
+    """Latency side by side: model (LiteRT, Keras), pipeline per stage, start-up, memory, size."""
+    from edge_emo.benchmarks.report import BenchmarkOptions, print_report, run_benchmark, write_json
+    from edge_runtime.assets import default_model_path
 
-    thread_counts = [int(x) for x in threads.split(",") if x.strip()]
-    run_model_benchmark(model or None, thread_counts, 30 if quick else iterations, json_out)
+    for path in [*(model or []), keras_model, clip]:
+        if path is not None and not path.is_file():
+            raise InputError(f"{path}: no such file")
+    kwargs = dict(models=list(model or [default_model_path()]), keras=keras_model, clip=clip)
+    if quick:
+        options = BenchmarkOptions.quick_mode(**kwargs)
+    else:
+        options = BenchmarkOptions(
+            **kwargs,
+            threads=[int(x) for x in threads.split(",") if x.strip()],
+            iterations=iterations,
+            sizes=[x.strip() for x in sizes.split(",") if x.strip()],
+            memory_minutes=memory_minutes,
+        )
+    result = run_benchmark(options, log=lambda text: typer.echo(text, err=True))
+    print_report(result)
+    if json_out:
+        write_json(result, json_out)
+        typer.echo(f"wrote {json_out}", err=True)
 
 
 # --------------------------------------------------------------------------- training side
@@ -389,6 +419,7 @@ def evaluate(
 
 class Quant(str, Enum):
     int8 = "int8"
+    dynamic = "dynamic"
     fp16 = "fp16"
     float32 = "float32"
 

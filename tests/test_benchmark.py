@@ -1,0 +1,45 @@
+"""`edge-emo benchmark --quick`: a smoke run of every section that needs no TensorFlow.
+
+Timings are printed, never asserted: this checks the benchmark runs and reports sane,
+complete figures, not how fast this machine is.
+"""
+
+from __future__ import annotations
+
+import json
+
+from conftest import FACE_CLIP, run_cli
+
+from edge_emo.benchmarks.model_latency import latency_stats
+
+
+def test_latency_stats_are_percentiles_of_the_samples():
+    stats = latency_stats([0.001] * 98 + [0.002, 0.010])
+    assert stats["median_ms"] == 1.0 and stats["windows_per_s"] == 1000.0
+    assert stats["p90_ms"] == 1.0 and 2.0 <= stats["p99_ms"] <= 10.0
+
+
+def test_quick_benchmark_reports_every_section(tmp_path):
+    out = tmp_path / "bench.json"
+    result = run_cli("benchmark", "--quick", "--clip", str(FACE_CLIP), "--json", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Model latency" in result.stdout and "start-up to first prediction" in result.stdout
+    report = json.loads(out.read_text())
+    machine = report["machine"]
+    assert machine["cores_usable"] >= 1 and machine["packages"]["mediapipe"].startswith("1.")
+    (row,) = report["model_latency"]  # quick: the bundled model at one thread
+    assert row["quantisation"] == "int8" and row["threads"] == 1 and row["iterations"] == 30
+    assert 0 < row["median_ms"] <= row["p90_ms"] <= row["p99_ms"]
+    (pipe,) = report["pipeline"]
+    assert pipe["size"] == "640x480" and pipe["frames"] == 60
+    assert {"landmarks", "decode", "model", "normalise"} <= set(pipe["stage_ms_per_frame"])
+    assert 0 < pipe["ratio_to_mediapipe_alone"] < 2
+    assert report["startup"]["edge_runtime"]["median_s"] > 0
+    footprint = report["footprint"]
+    assert 0 < footprint["base_mb"] <= footprint["train_mb"]
+
+
+def test_benchmark_names_a_missing_model(tmp_path):
+    result = run_cli("benchmark", "--quick", "--model", str(tmp_path / "nope.tflite"))
+    assert result.returncode == 2 and "nope.tflite: no such file" in result.stderr
+    assert "Traceback" not in result.stderr
