@@ -19,13 +19,16 @@ from pathlib import Path
 
 from edge_runtime.video import probe_video, read_video
 
+# VmHWM, not getrusage: ru_maxrss survives exec, so a child started by a big parent
+# (this benchmark with TensorFlow loaded) would report the parent's peak.
 CHILD = """
-import resource, sys
+import sys
 from edge_runtime.pipeline import EmotionPipeline
 from edge_runtime.video import read_video
 with EmotionPipeline.create() as pipeline:
     seconds = sum(1 for _ in pipeline.run(read_video(sys.argv[1])))
-kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+with open("/proc/self/status") as f:
+    kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
 print(seconds, pipeline.times.frames, kib)
 """
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime._quiet import native_stderr_silenced
+
 WARMUP = 20
 
 
@@ -70,7 +72,8 @@ def time_tflite(path: Path, threads: int, iterations: int) -> dict:
 def time_keras(path: Path, iterations: int) -> list[dict]:
     """Keras `predict` and a direct `model(x)` call on one window (TensorFlow's own threads)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+    with native_stderr_silenced():
+        import keras
 
     model = keras.models.load_model(path)
     window = sample_window(model.input_shape[1], model.input_shape[2])[None]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime._quiet import native_stderr_silenced
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, RunningMode
 from edge_runtime.normalise import NormalisationSpec, normalise_window
 from edge_runtime.video import read_video
@@ -26,7 +27,8 @@ from edge_runtime.video import read_video
 
 def load_keras(path: Path):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+    with native_stderr_silenced():
+        import keras
 
     from edge_runtime.metadata import load_metadata
 

@@ -39,7 +39,7 @@ SEED_CHILD = """
 import os, sys, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
-import tensorflow as tf
+import tensorflow as tf  # the notebook's first cell
 import keras
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, RunningMode
 from edge_runtime.metadata import load_metadata

@@ -68,8 +68,11 @@ def _train_module(name: str):
     """Import a module of the [train] extra, or explain how to install it."""
     import importlib
 
+    from edge_runtime._quiet import native_stderr_silenced
+
     try:
-        return importlib.import_module(f"edge_emo.{name}")
+        with native_stderr_silenced():  # TensorFlow's absl lines on import go to fd 2
+            return importlib.import_module(f"edge_emo.{name}")
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in {"tensorflow", "keras"}:
             raise DependencyError(

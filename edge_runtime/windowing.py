@@ -113,6 +113,8 @@ def window_from_span(points: np.ndarray, start: int, window: int = WINDOW) -> Wi
 
 def window_starts(n_frames: int, window: int = WINDOW, hop: int = HOP) -> list[int]:
     """Starts of windows that cover every frame: every `hop`, plus one aligned to the end."""
+    if not 1 <= hop <= window:
+        raise ValueError(f"hop must be between 1 and the window ({window}), got {hop}")
     if n_frames <= window:
         return [0]
     starts = list(range(0, n_frames - window + 1, hop))
