@@ -1,13 +1,16 @@
 """Run one job per input file over a process pool, with a progress bar and a failure list.
 
 One bad file is reported and skipped; the others finish. Workers are spawned (not
-forked) so MediaPipe and LiteRT threads never get copied mid-flight.
+forked) so MediaPipe and LiteRT threads never get copied mid-flight. On Ctrl-C or
+SIGTERM only the parent decides: workers ignore SIGINT, and are sent SIGTERM, which
+they turn into KeyboardInterrupt so their atomic writes remove their temp files.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -33,6 +36,15 @@ def _call(func: Callable, item: Any, args: tuple) -> BatchOutcome:
         return BatchOutcome(
             item, error=f"{item}: unexpected {type(exc).__name__}: {exc}", exit_code=1
         )
+
+
+def _worker_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def default_jobs(n_items: int) -> int:
@@ -66,9 +78,21 @@ def run_batch(
                 progress.advance(task)
         else:
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            pool = ProcessPoolExecutor(
+                max_workers=jobs, mp_context=context, initializer=_worker_signals
+            )
+            try:
                 futures = {pool.submit(_call, func, item, args): i for i, item in enumerate(items)}
                 for future in as_completed(futures):
                     outcomes[futures[future]] = future.result()
                     progress.advance(task)
+            except KeyboardInterrupt:
+                workers = list((pool._processes or {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for process in workers:
+                    process.terminate()  # SIGTERM: the worker cleans up its temp files
+                for process in workers:
+                    process.join(timeout=10)
+                raise
+            pool.shutdown()
     return [outcomes[i] for i in range(len(items))]

@@ -8,6 +8,7 @@ only when called, so the edge runtime never loads TensorFlow.
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import os
 import sys
@@ -43,6 +44,7 @@ def handle_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        interrupted = False
         try:
             return func(*args, **kwargs)
         except EdgeEmoError as exc:
@@ -50,8 +52,7 @@ def handle_errors(func):
                 raise
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("edge-emo: interrupted", err=True)
-            raise typer.Exit(130) from None
+            interrupted = True
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
@@ -60,6 +61,14 @@ def handle_errors(func):
             raise fail(
                 f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)", 1
             ) from None
+        finally:
+            if interrupted:
+                # Outside the except block the interrupt's frames are free: collect them now,
+                # so native handles (MediaPipe graphs) close while their modules still exist,
+                # not at interpreter shutdown where their __del__ prints a traceback.
+                gc.collect()
+        typer.echo("edge-emo: interrupted", err=True)
+        raise typer.Exit(130)
 
     return wrapper
 

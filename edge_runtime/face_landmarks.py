@@ -9,6 +9,7 @@ followed, on the assumption that the person using the device is closest to it.
 from __future__ import annotations
 
 import enum
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,9 +78,17 @@ class FaceLandmarker:
             min_face_presence_confidence=options.min_presence_confidence,
             min_tracking_confidence=options.min_tracking_confidence,
         )
-        with native_stderr_silenced():
-            landmarker = vision.FaceLandmarker.create_from_options(mp_options)
-        return cls(landmarker, options)
+        # Ctrl-C/SIGTERM are held back while the graph is built: interrupted half-way,
+        # MediaPipe leaves an object whose __del__ raises. They arrive right after.
+        held = {signal.SIGINT, signal.SIGTERM}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            with native_stderr_silenced():
+                landmarker = vision.FaceLandmarker.create_from_options(mp_options)
+            wrapper = cls(landmarker, options)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        return wrapper
 
     def detect(self, frame: VideoFrame) -> FaceObservation | None:
         """Landmarks of the largest face in `frame`, or None when no face is found."""
@@ -110,7 +119,16 @@ class FaceLandmarker:
         return FaceObservation(mesh=mesh, ibug68=mediapipe_to_ibug68(mesh), face_count=len(faces))
 
     def close(self) -> None:
-        self._landmarker.close()
+        """Release the graph now; safe to call twice.
+
+        The reference is dropped too: MediaPipe's own __del__ closes again, and if that
+        ran at interpreter shutdown (an interrupt's traceback keeping us alive) it would
+        print a TypeError traceback after our clean one-line message.
+        """
+        landmarker, self._landmarker = self._landmarker, None
+        if landmarker is not None:
+            landmarker.close()
+            del landmarker
 
     def __enter__(self) -> FaceLandmarker:
         return self
