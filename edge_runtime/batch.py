@@ -2,12 +2,13 @@
 
 One bad file is reported and skipped; the others finish. Workers are spawned (not
 forked) so MediaPipe and LiteRT threads never get copied mid-flight. On Ctrl-C or
-SIGTERM only the parent decides: workers ignore SIGINT, and are sent SIGTERM, which
-they turn into KeyboardInterrupt so their atomic writes remove their temp files.
+SIGTERM only the parent decides: workers ignore both signals; the parent sets a shared
+event and each worker stops at its next frame through its own clean-up (cancel.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -16,7 +17,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+from edge_runtime import cancel
 from edge_runtime.errors import EdgeEmoError
+
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True)
@@ -38,13 +42,24 @@ def _call(func: Callable, item: Any, args: tuple) -> BatchOutcome:
         )
 
 
-def _worker_signals() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _init_worker(stop_event) -> None:
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    cancel.install(stop_event)
+    if hasattr(signal, "pthread_sigmask"):  # POSIX; blocked by the parent at spawn
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
-    def stop(signum, frame):
-        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+@contextlib.contextmanager
+def _signals_blocked():
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def default_jobs(n_items: int) -> int:
@@ -78,21 +93,23 @@ def run_batch(
                 progress.advance(task)
         else:
             context = multiprocessing.get_context("spawn")
+            stop = context.Event()
             pool = ProcessPoolExecutor(
-                max_workers=jobs, mp_context=context, initializer=_worker_signals
+                max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(stop,)
             )
             try:
-                futures = {pool.submit(_call, func, item, args): i for i, item in enumerate(items)}
+                # Workers start with the stop signals blocked (the mask survives exec), so a
+                # Ctrl-C during their start-up cannot interrupt them before they ignore it.
+                with _signals_blocked():
+                    futures = {
+                        pool.submit(_call, func, item, args): i for i, item in enumerate(items)
+                    }
                 for future in as_completed(futures):
                     outcomes[futures[future]] = future.result()
                     progress.advance(task)
             except KeyboardInterrupt:
-                workers = list((pool._processes or {}).values())
-                pool.shutdown(wait=False, cancel_futures=True)
-                for process in workers:
-                    process.terminate()  # SIGTERM: the worker cleans up its temp files
-                for process in workers:
-                    process.join(timeout=10)
+                stop.set()  # running jobs stop at their next frame and clean up
+                pool.shutdown(wait=True, cancel_futures=True)
                 raise
             pool.shutdown()
     return [outcomes[i] for i in range(len(items))]

@@ -9,7 +9,6 @@ followed, on the assumption that the person using the device is closest to it.
 from __future__ import annotations
 
 import enum
-import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,17 +77,9 @@ class FaceLandmarker:
             min_face_presence_confidence=options.min_presence_confidence,
             min_tracking_confidence=options.min_tracking_confidence,
         )
-        # Ctrl-C/SIGTERM are held back while the graph is built: interrupted half-way,
-        # MediaPipe leaves an object whose __del__ raises. They arrive right after.
-        held = {signal.SIGINT, signal.SIGTERM}
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-        try:
-            with native_stderr_silenced():
-                landmarker = vision.FaceLandmarker.create_from_options(mp_options)
-            wrapper = cls(landmarker, options)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        return wrapper
+        with native_stderr_silenced():
+            landmarker = vision.FaceLandmarker.create_from_options(mp_options)
+        return cls(landmarker, options)
 
     def detect(self, frame: VideoFrame) -> FaceObservation | None:
         """Landmarks of the largest face in `frame`, or None when no face is found."""

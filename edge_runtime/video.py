@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime.cancel import raise_if_stopped
 from edge_runtime.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ def read_video(path: str | Path, *, realtime: bool = False) -> Iterator[VideoFra
     index = 0
     try:
         while True:
+            raise_if_stopped()
             ok, image = cap.read()
             if not ok or image is None:
                 break

@@ -26,9 +26,11 @@ def start_cli(*args: str) -> subprocess.Popen:
     )  # fmt: skip
 
 
-# In-process runs (-j 1). With a worker pool, Ctrl-C can still leave a temp file or a
-# MediaPipe __del__ traceback from a worker: open work (the reliability issue).
-@pytest.mark.parametrize(("sig", "jobs"), [(signal.SIGINT, "1"), (signal.SIGTERM, "1")])
+# -j 1 runs in-process; -j 2 in a worker pool, where Ctrl-C reaches every process.
+@pytest.mark.parametrize(
+    ("sig", "jobs"),
+    [(signal.SIGINT, "1"), (signal.SIGTERM, "1"), (signal.SIGINT, "2"), (signal.SIGTERM, "2")],
+)
 def test_interrupted_folder_run_keeps_finished_outputs_and_resumes(tmp_path, sig, jobs):
     videos = tmp_path / "videos"
     videos.mkdir()
