@@ -126,3 +126,19 @@ def test_runtime_works_without_tensorflow():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "OK ai-edge-litert" in result.stdout
+
+
+def test_mediapipe_loads_without_its_drawing_and_audio_dependencies():
+    """Start-up: matplotlib and sounddevice stay unloaded until someone really uses them."""
+    result = run_without_tensorflow(
+        """
+        import sys
+        from edge_runtime._mediapipe import load_vision
+        mp, vision, _ = load_vision()
+        assert "matplotlib" not in sys.modules and "sounddevice" not in sys.modules
+        assert callable(vision.drawing_utils.draw_landmarks)  # still works, loaded on use
+        assert "matplotlib" in sys.modules
+        print("OK")
+        """
+    )
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-2000:]
