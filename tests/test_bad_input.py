@@ -198,3 +198,52 @@ def test_bad_model_paths_for_evaluate_and_convert(tmp_path, synth_dir, tiny_mode
     assert code in (INPUT, MODEL), stderr
     one_line_error(stderr, "m.keras")
     assert not (tmp_path / "o.tflite").exists()
+
+
+@needs_tf
+@pytest.mark.train
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("not_a_flatbuffer", "not_a_flatbuffer"),
+        ("hash_mismatch", "sha256"),
+        ("wrong_window", "window"),
+    ],
+)
+def test_evaluate_refuses_tampered_models(tmp_path, synth_dir, tampered_models, case, message):
+    out = tmp_path / "report"
+    code, stderr = invoke(
+        "evaluate", str(tampered_models / f"{case}.tflite"), str(synth_dir), "-o", str(out)
+    )
+    assert code == MODEL, stderr
+    one_line_error(stderr, message)
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+@needs_tf
+@pytest.mark.train
+@pytest.mark.parametrize("case", ["wrong_columns", "header_only"])
+def test_evaluate_and_convert_name_a_bad_csv(tmp_path, synth_dir, tiny_model, case):
+    data, victim = broken_dataset(synth_dir, tmp_path, case)
+    for args in (
+        ["evaluate", str(tiny_model), str(data), "-o", str(tmp_path / "report")],
+        ["convert", str(tiny_model), "--data", str(data), "-o", str(tmp_path / "m.tflite")],
+    ):
+        code, stderr = invoke(*args)
+        assert code == INPUT, (args[0], stderr)
+        one_line_error(stderr, victim.name)
+    assert not (tmp_path / "report").exists() and not (tmp_path / "m.tflite").exists()
+
+
+@needs_tf
+@pytest.mark.train
+def test_convert_to_an_unwritable_place_keeps_nothing(tmp_path, synth_dir, tiny_model):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the output folder should be")
+    code, stderr = invoke(
+        "convert", str(tiny_model), "--data", str(synth_dir), "-o", str(blocker / "m.tflite"),
+        "--min-agreement", "0", "--max-drop", "100",
+    )  # fmt: skip
+    assert code == OUTPUT, stderr
+    one_line_error(stderr, str(blocker))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]
