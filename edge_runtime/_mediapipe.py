@@ -27,8 +27,10 @@ import types
 
 _OPTIONAL = "mediapipe.tasks.python.core.optional_dependencies"
 _LAZY = {
-    "mediapipe.tasks.python.vision.drawing_styles",
+    "mediapipe.tasks.python.vision.drawing_styles",  # mediapipe 1.x
     "mediapipe.tasks.python.vision.drawing_utils",
+    "mediapipe.python.solutions.drawing_styles",  # mediapipe 0.10 (the aarch64 pin)
+    "mediapipe.python.solutions.drawing_utils",
     "mediapipe.tasks.python.audio",
 }
 

@@ -26,7 +26,7 @@ def test_quick_benchmark_reports_every_section(tmp_path):
     assert "Model latency" in result.stdout and "start-up to first prediction" in result.stdout
     report = json.loads(out.read_text())
     machine = report["machine"]
-    assert machine["cores_usable"] >= 1 and machine["packages"]["mediapipe"].startswith("1.")
+    assert machine["cores_usable"] >= 1 and machine["packages"]["mediapipe"]
     (row,) = report["model_latency"]  # quick: the bundled model at one thread
     assert row["quantisation"] == "int8" and row["threads"] == 1 and row["iterations"] == 30
     assert 0 < row["median_ms"] <= row["p90_ms"] <= row["p99_ms"]

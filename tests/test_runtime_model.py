@@ -136,8 +136,11 @@ def test_mediapipe_loads_without_its_drawing_and_audio_dependencies():
         from edge_runtime._mediapipe import load_vision
         mp, vision, _ = load_vision()
         assert "matplotlib" not in sys.modules and "sounddevice" not in sys.modules
-        assert callable(vision.drawing_utils.draw_landmarks)  # still works, loaded on use
-        assert "matplotlib" in sys.modules
+        try:  # mediapipe 1.x, else 0.10 (the aarch64 pin): still works, loaded on use
+            from mediapipe.tasks.python.vision import drawing_utils
+        except ImportError:
+            from mediapipe.python.solutions import drawing_utils
+        assert callable(drawing_utils.draw_landmarks) and "matplotlib" in sys.modules
         print("OK")
         """
     )
