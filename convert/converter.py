@@ -28,7 +28,7 @@ from edge_runtime.classifier import EmotionClassifier
 from edge_runtime.errors import GateError, InputError, ModelError
 from edge_runtime.labels import LABELS
 from edge_runtime.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
-from edge_runtime.tflite_ops import operator_codes
+from edge_runtime.tflite_ops import operator_codes, unchecked_on_pi
 
 QUANT_MODES = ("int8", "dynamic", "fp16", "float32")
 MAX_GRAPH_DIFFERENCE = 1e-4  # probabilities; the clone must be the same function
@@ -192,6 +192,12 @@ def convert_command(
     ops, forbidden = check_ops(flatbuffer)
     report = GateReport(ops=ops, forbidden=forbidden, size_bytes=len(flatbuffer))
     log(f"ops ({len(ops)}): {', '.join(ops)}")
+    unchecked = unchecked_on_pi(flatbuffer)
+    if unchecked:
+        log(
+            f"note: op versions not yet checked on the Raspberry Pi interpreter pin "
+            f"(ai-edge-litert 2.1.6): {', '.join(unchecked)}; run benchmarks/pi_emulation.sh"
+        )
     if forbidden:
         raise GateError(
             f"op gate failed: {', '.join(forbidden)} cannot run on the edge interpreter; nothing written"

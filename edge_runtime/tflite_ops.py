@@ -28,6 +28,21 @@ FORBIDDEN_BUILTINS = frozenset(
 """Ops that need control flow or resource variables; with Flex ops, a model must contain none."""
 
 
+# (op, version) pairs that ai-edge-litert 2.1.6, the interpreter pinned for aarch64 (Pi),
+# was seen to load and run: every op of the int8, dynamic, fp16 and float32 conversions of
+# the default model by TF 2.21 (2026-11-25, x86 and emulated Cortex-A72/A76). An op version
+# outside this set may still load; it just has not been checked on the Pi interpreter.
+PI_CHECKED_OPS = frozenset(
+    {
+        ("ADD", 2), ("CONCATENATION", 1), ("CONCATENATION", 2), ("CONV_2D", 1), ("CONV_2D", 3),
+        ("CONV_2D", 5), ("DEQUANTIZE", 3), ("FULLY_CONNECTED", 1), ("FULLY_CONNECTED", 4),
+        ("FULLY_CONNECTED", 12), ("LOGISTIC", 2), ("MUL", 2), ("RESHAPE", 1), ("REVERSE_V2", 1),
+        ("SOFTMAX", 1), ("SOFTMAX", 2), ("SPLIT", 2), ("STRIDED_SLICE", 1), ("TANH", 2),
+        ("UNIDIRECTIONAL_SEQUENCE_LSTM", 1), ("UNIDIRECTIONAL_SEQUENCE_LSTM", 3), ("UNPACK", 2),
+    }
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class OperatorCode:
     name: str
@@ -104,3 +119,14 @@ def _parse(buf: bytes) -> list[OperatorCode]:
 def forbidden_ops(model: bytes) -> list[str]:
     """Names of ops in `model` that the edge interpreter cannot run (empty list = fine)."""
     return sorted({op.name for op in operator_codes(model) if op.forbidden})
+
+
+def unchecked_on_pi(model: bytes) -> list[str]:
+    """'OP vN' for builtin ops whose version was never checked on the aarch64 interpreter pin."""
+    return sorted(
+        {
+            f"{c.name} v{c.version}"
+            for c in operator_codes(model)
+            if not c.custom and (c.name, c.version) not in PI_CHECKED_OPS
+        }
+    )

@@ -145,3 +145,12 @@ def test_mediapipe_loads_without_its_drawing_and_audio_dependencies():
         """
     )
     assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-2000:]
+
+
+def test_default_model_needs_only_op_versions_checked_on_the_pi_interpreter():
+    from edge_runtime.assets import default_model_path
+    from edge_runtime.tflite_ops import PI_CHECKED_OPS, operator_codes, unchecked_on_pi
+
+    model = default_model_path().read_bytes()
+    assert unchecked_on_pi(model) == []
+    assert {(c.name, c.version) for c in operator_codes(model)} <= PI_CHECKED_OPS
