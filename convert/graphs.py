@@ -18,18 +18,10 @@ import numpy as np
 def fused_lstm_clone(model, config):
     """A tf_keras copy of the Keras 3 model, batch 1, that converts to fused LSTM ops."""
     import tf_keras
-    from tf_keras import layers
 
-    inputs = tf_keras.Input((config.window, model.input_shape[-1]), batch_size=1, name="landmarks")
-    x = layers.Conv1D(
-        config.conv1_filters, config.kernel_size, padding="same", activation="relu", name="conv1"
-    )(inputs)
-    x = layers.Conv1D(
-        config.conv2_filters, config.kernel_size, padding="same", activation="relu", name="conv2"
-    )(x)
-    x = layers.Bidirectional(layers.LSTM(config.lstm_units), name="bilstm")(x)
-    outputs = layers.Dense(model.output_shape[-1], activation="softmax", name="emotion")(x)
-    clone = tf_keras.Model(inputs, outputs, name="edge_emo_bilstm_fused")
+    from edge_emo.train.model import build_model
+
+    clone = build_model(config, batch_size=1, num_classes=model.output_shape[-1], api=tf_keras)
     # Keras 2 and 3 store Conv1D, LSTM (kernel, recurrent, bias; gates i, f, c, o),
     # Bidirectional (forward, backward) and Dense weights in the same order and layout.
     clone.set_weights(model.get_weights())

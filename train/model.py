@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import keras
-from keras import layers
 
 from edge_runtime.labels import NUM_CLASSES
 from edge_runtime.normalise import NUM_FEATURES
@@ -17,13 +16,16 @@ def build_model(
     unroll: bool = False,
     batch_size: int | None = None,
     num_classes: int = NUM_CLASSES,
+    api=keras,
 ) -> keras.Model:
     """(window, 136) -> Conv1D 64 -> Conv1D 128 -> BiLSTM 128 -> Dense softmax.
 
     `unroll=True, batch_size=1` gives the static graph that converts to builtin TFLite
     ops (no WHILE/TensorList); the weights are the same, so the two are interchangeable.
+    `api=tf_keras` builds the same model in Keras 2 (see convert/graphs.py).
     """
-    inputs = keras.Input((config.window, NUM_FEATURES), batch_size=batch_size, name="landmarks")
+    layers = api.layers
+    inputs = api.Input((config.window, NUM_FEATURES), batch_size=batch_size, name="landmarks")
     # Inputs arrive standardised (edge_runtime.normalise); noise is in those std units.
     x = layers.GaussianNoise(config.noise_std, name="augment_noise")(inputs)  # training only
     x = layers.Conv1D(
@@ -35,7 +37,7 @@ def build_model(
     x = layers.Bidirectional(layers.LSTM(config.lstm_units, unroll=unroll), name="bilstm")(x)
     x = layers.Dropout(config.dropout, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="emotion")(x)
-    return keras.Model(inputs, outputs, name="edge_emo_bilstm")
+    return api.Model(inputs, outputs, name="edge_emo_bilstm")
 
 
 def compile_model(model: keras.Model, config: TrainConfig) -> keras.Model:
