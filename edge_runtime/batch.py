@@ -20,7 +20,7 @@ from typing import Any
 from edge_runtime import cancel
 from edge_runtime.errors import EdgeEmoError
 
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+STOP_SIGNALS = set(cancel.STOP_SIGNALS)
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,11 @@ def run_batch(
     with Progress(*columns, disable=quiet, transient=False) as progress:
         task = progress.add_task(description, total=len(items))
         if jobs == 1 or len(items) == 1:
-            for i, item in enumerate(items):
-                outcomes[i] = _call(func, item, args)
-                progress.advance(task)
+            with cancel.stop_on_signals():
+                for i, item in enumerate(items):
+                    cancel.raise_if_stopped()
+                    outcomes[i] = _call(func, item, args)
+                    progress.advance(task)
         else:
             context = multiprocessing.get_context("spawn")
             stop = context.Event()

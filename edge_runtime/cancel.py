@@ -1,17 +1,27 @@
-"""Cooperative stop for batch workers.
+"""Stopping at a safe point: Ctrl-C and SIGTERM end a job at its next frame.
 
-Pool workers ignore Ctrl-C and SIGTERM; the parent sets a shared event instead, and each
-worker stops at its next frame (`read_video` checks), so it unwinds through its own
-clean-up (temp files removed, MediaPipe graphs closed) rather than dying mid-write.
+A KeyboardInterrupt raised at an arbitrary bytecode can land inside MediaPipe's Python
+wrapper between native calls; closing the graph after that crashed the process (SIGSEGV)
+in the interrupt tests. So while a job runs, the signals only set a flag, and the frame
+readers (`read_video`, `read_camera`) raise KeyboardInterrupt before the next frame, from
+where the job unwinds through its clean-up (temp files removed, graphs closed). A second
+signal interrupts at once. Pool workers get the flag from the parent as a shared event.
 """
 
 from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _event = None
 
 
 def install(event) -> None:
-    """Called once in each worker with the parent's multiprocessing Event."""
+    """Called once in each pool worker with the parent's multiprocessing Event."""
     global _event
     _event = event
 
@@ -22,4 +32,30 @@ def stop_requested() -> bool:
 
 def raise_if_stopped() -> None:
     if stop_requested():
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """In this block, the first Ctrl-C/SIGTERM asks for a stop at the next frame."""
+    global _event
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    outer, requested = _event, threading.Event()
+
+    def handler(signum, frame):
+        if requested.is_set():
+            raise KeyboardInterrupt
+        requested.set()
+
+    previous = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
+    _event = requested
+    try:
+        yield
+    finally:
+        _event = outer
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+    if requested.is_set():  # the signal came after the last frame: still a stop
         raise KeyboardInterrupt

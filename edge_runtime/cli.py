@@ -64,8 +64,8 @@ def handle_errors(func):
         finally:
             if interrupted:
                 # Outside the except block the interrupt's frames are free: collect them now,
-                # so native handles (MediaPipe graphs) close while their modules still exist,
-                # not at interpreter shutdown where their __del__ prints a traceback.
+                # so native handles (MediaPipe graphs) close while their modules still exist;
+                # at interpreter shutdown their __del__ raised, and once even segfaulted.
                 gc.collect()
         typer.echo("edge-emo: interrupted", err=True)
         raise typer.Exit(130)
@@ -330,9 +330,13 @@ def benchmark(
     if quick:
         options = BenchmarkOptions.quick_mode(**kwargs)
     else:
+        try:
+            thread_counts = [int(x) for x in threads.split(",") if x.strip()]
+        except ValueError:
+            raise InputError(f"--threads {threads!r}: expected numbers such as 1,2,4") from None
         options = BenchmarkOptions(
             **kwargs,
-            threads=[int(x) for x in threads.split(",") if x.strip()],
+            threads=thread_counts,
             iterations=iterations,
             sizes=[x.strip() for x in sizes.split(",") if x.strip()],
             memory_minutes=memory_minutes,

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from edge_runtime import __version__
+from edge_runtime import __version__, cancel
 from edge_runtime.classifier import ClassifierOptions
 from edge_runtime.errors import EdgeEmoError, InputError
 from edge_runtime.extract import find_videos
@@ -286,7 +286,8 @@ def run_camera(
                 sinks.append(ConsoleSink())
         viewer = _Viewer(pipeline) if show else None
         try:
-            _drive(pipeline, frames, sinks, header, on_frame=viewer)
+            with cancel.stop_on_signals():
+                _drive(pipeline, frames, sinks, header, on_frame=viewer)
         except KeyboardInterrupt:
             print("edge-emo: stopped", file=sys.stderr)
         finally:

@@ -159,6 +159,7 @@ def read_camera(
             cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         try:
             while cap.isOpened():
+                raise_if_stopped()
                 ok, image = cap.read()
                 if not ok or image is None:
                     break
