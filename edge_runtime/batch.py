@@ -20,8 +20,6 @@ from typing import Any
 from edge_runtime import cancel
 from edge_runtime.errors import EdgeEmoError
 
-STOP_SIGNALS = set(cancel.STOP_SIGNALS)
-
 
 @dataclass(frozen=True)
 class BatchOutcome:
@@ -43,11 +41,11 @@ def _call(func: Callable, item: Any, args: tuple) -> BatchOutcome:
 
 
 def _init_worker(stop_event) -> None:
-    for signum in STOP_SIGNALS:
+    for signum in cancel.STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     cancel.install(stop_event)
     if hasattr(signal, "pthread_sigmask"):  # POSIX; blocked by the parent at spawn
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, cancel.STOP_SIGNALS)
 
 
 @contextlib.contextmanager
@@ -55,7 +53,7 @@ def _signals_blocked():
     if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
         yield
         return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, cancel.STOP_SIGNALS)
     try:
         yield
     finally:

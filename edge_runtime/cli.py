@@ -8,7 +8,6 @@ only when called, so the edge runtime never loads TensorFlow.
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 import os
 import sys
@@ -44,7 +43,6 @@ def handle_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        interrupted = False
         try:
             return func(*args, **kwargs)
         except EdgeEmoError as exc:
@@ -52,7 +50,8 @@ def handle_errors(func):
                 raise
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
-            interrupted = True
+            typer.echo("edge-emo: interrupted", err=True)
+            raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
@@ -61,14 +60,6 @@ def handle_errors(func):
             raise fail(
                 f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)", 1
             ) from None
-        finally:
-            if interrupted:
-                # Outside the except block the interrupt's frames are free: collect them now,
-                # so native handles (MediaPipe graphs) close while their modules still exist;
-                # at interpreter shutdown their __del__ raised, and once even segfaulted.
-                gc.collect()
-        typer.echo("edge-emo: interrupted", err=True)
-        raise typer.Exit(130)
 
     return wrapper
 

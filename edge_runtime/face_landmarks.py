@@ -110,16 +110,10 @@ class FaceLandmarker:
         return FaceObservation(mesh=mesh, ibug68=mediapipe_to_ibug68(mesh), face_count=len(faces))
 
     def close(self) -> None:
-        """Release the graph now; safe to call twice.
-
-        The reference is dropped too: MediaPipe's own __del__ closes again, and if that
-        ran at interpreter shutdown (an interrupt's traceback keeping us alive) it would
-        print a TypeError traceback after our clean one-line message.
-        """
+        """Release the graph now (not at interpreter shutdown); safe to call twice."""
         landmarker, self._landmarker = self._landmarker, None
         if landmarker is not None:
             landmarker.close()
-            del landmarker
 
     def __enter__(self) -> FaceLandmarker:
         return self
