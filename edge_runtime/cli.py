@@ -178,6 +178,10 @@ def _report_extract(result) -> None:
 # --------------------------------------------------------------------------- run
 
 
+MQTT_PANEL = "Fleet (MQTT)"
+DEFAULT_QUEUE_SIZE = 86_400  # = edge_runtime.mqtt.outbox.DEFAULT_MAX_MESSAGES (test_mqtt checks)
+
+
 class OutputFormat(str, Enum):
     json = "json"
     csv = "csv"
@@ -242,14 +246,117 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            help="Also publish each second to mqtt[s]://[user@]host[:port]/PREFIX "
+            "(password: $EDGE_EMO_MQTT_PASSWORD or --mqtt-password-file).",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = None,
+    device_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="EDGE_EMO_DEVICE_ID",
+            help="This device's name in topics (default: the host name).",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = None,
+    mqtt_password_file: Annotated[
+        Path | None,
+        typer.Option(help="File whose first line is the password.", rich_help_panel=MQTT_PANEL),
+    ] = None,
+    mqtt_ca: Annotated[
+        Path | None,
+        typer.Option(
+            help="mqtts: CA certificate(s) to trust (default: the system's).",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = None,
+    mqtt_cert: Annotated[
+        Path | None,
+        typer.Option(help="mqtts: client certificate.", rich_help_panel=MQTT_PANEL),
+    ] = None,
+    mqtt_key: Annotated[
+        Path | None,
+        typer.Option(help="mqtts: client certificate's key.", rich_help_panel=MQTT_PANEL),
+    ] = None,
+    mqtt_queue: Annotated[
+        Path | None,
+        typer.Option(
+            help="On-disk queue for when the broker is unreachable "
+            "(default: ~/.local/state/edge-emo/mqtt-DEVICE-….sqlite).",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = None,
+    mqtt_queue_size: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Most entries the queue holds; when full the oldest are dropped (counted).",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = DEFAULT_QUEUE_SIZE,
+    ha_discovery: Annotated[
+        bool,
+        typer.Option(
+            help="Publish Home Assistant MQTT discovery config: the device appears as a sensor.",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = False,
 ) -> None:
     """Per-second emotion timeline for videos, or live from a camera."""
     from edge_runtime import run as runner
 
+    publisher = None
+    if mqtt is not None:
+        from edge_runtime.mqtt.broker import TlsFiles
+        from edge_runtime.mqtt.publisher import MqttPublisher, PublisherOptions
+
+        options = PublisherOptions.from_url(
+            mqtt,
+            device=device_id,
+            password_file=mqtt_password_file,
+            tls=TlsFiles(mqtt_ca, mqtt_cert, mqtt_key),
+            queue=mqtt_queue,
+            queue_size=mqtt_queue_size,
+            ha_discovery=ha_discovery,
+        )
+        publisher = MqttPublisher.create(options)
+    try:
+        code = _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs,
+                    threads, overwrite, show, smoothing, seconds, quiet, publisher)  # fmt: skip
+    finally:
+        if publisher is not None:
+            _close_publisher(publisher, quiet)
+    raise typer.Exit(code)
+
+
+def _close_publisher(publisher, quiet: bool) -> None:
+    """Deliver what is queued (up to 10 s), then say what was sent and what waits on disk."""
+    left = publisher.close(flush_timeout_s=10.0)
+    where = publisher.options.connection.address
+    if not quiet:
+        typer.echo(f"edge-emo: mqtt: {publisher.delivered} entries delivered to {where}", err=True)
+    if left:
+        typer.echo(
+            f"edge-emo: mqtt: {left} entries stay queued in {publisher.outbox.path}; "
+            "the next run with this device id and broker sends them",
+            err=True,
+        )
+    if publisher.dropped:
+        typer.echo(
+            f"edge-emo: mqtt: {publisher.dropped} entries were dropped because the queue was full",
+            err=True,
+        )
+
+
+def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, threads,
+         overwrite, show, smoothing, seconds, quiet, publisher) -> int:  # fmt: skip
     if camera is not None or camera_file is not None:
         if videos:
             raise InputError("give either videos or --camera, not both")
-        code = runner.run_camera(
+        return runner.run_camera(
             camera=camera,
             camera_file=camera_file,
             model=model,
@@ -260,11 +367,11 @@ def run(
             seconds=seconds,
             threads=threads,
             quiet=quiet,
+            publisher=publisher,
         )
-        raise typer.Exit(code)
     if not videos:
         raise InputError("give one or more videos, a folder, or --camera N")
-    code = runner.run_videos(
+    return runner.run_videos(
         videos,
         model=model,
         output=output,
@@ -274,8 +381,80 @@ def run(
         threads=threads,
         overwrite=overwrite,
         quiet=quiet,
+        publisher=publisher,
     )
-    raise typer.Exit(code)
+
+
+# --------------------------------------------------------------------------- listen
+
+
+@app.command()
+@handle_errors
+def listen(
+    url: Annotated[
+        str, typer.Argument(help="mqtt[s]://[user@]host[:port]/PREFIX, as given to run --mqtt.")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="JSON Lines file to append to (default: stdout)."),
+    ] = None,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Session name at the broker; the broker keeps messages for it while this "
+            "consumer is away. One per consumer (default: edge-emo-listen-HOSTNAME)."
+        ),
+    ] = None,
+    password_file: Annotated[
+        Path | None,
+        typer.Option(help="File whose first line is the password (or $EDGE_EMO_MQTT_PASSWORD)."),
+    ] = None,
+    ca: Annotated[Path | None, typer.Option(help="mqtts: CA certificate(s) to trust.")] = None,
+    cert: Annotated[Path | None, typer.Option(help="mqtts: client certificate.")] = None,
+    key: Annotated[Path | None, typer.Option(help="mqtts: client certificate's key.")] = None,
+    seconds: Annotated[
+        float | None, typer.Option(min=0, help="Stop after this many seconds.")
+    ] = None,
+    count: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many new entries.")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No live per-device summary.")
+    ] = False,
+) -> None:
+    """Collect every device's seconds from a broker into one de-duplicated JSON Lines stream."""
+    from edge_runtime.mqtt.broker import (
+        BrokerAddress,
+        ConnectionOptions,
+        TlsFiles,
+        check_topic_part,
+        device_id_default,
+        read_password,
+    )
+    from edge_runtime.mqtt.listen import ListenOptions
+    from edge_runtime.mqtt.listen import listen as run_listener
+
+    address = BrokerAddress.from_url(url)
+    connection = ConnectionOptions(
+        address=address,
+        client_id=check_topic_part(
+            client_id or f"edge-emo-listen-{device_id_default()}", "client id"
+        ),
+        password=read_password(password_file),
+        tls=TlsFiles(ca, cert, key),
+    )
+    totals = run_listener(
+        ListenOptions(connection, output=output, seconds=seconds, count=count), quiet=quiet
+    )
+    if not quiet:
+        typer.echo(
+            f"edge-emo: listen: {totals['written']} entries from {totals['devices']} devices "
+            f"written, {totals['duplicates']} duplicates skipped"
+            + (
+                f", {totals['malformed']} malformed messages ignored" if totals["malformed"] else ""
+            ),
+            err=True,
+        )
 
 
 # --------------------------------------------------------------------------- benchmark

@@ -39,6 +39,12 @@ class GateError(EdgeEmoError):
     exit_code = 6
 
 
+class BrokerError(EdgeEmoError):
+    """The MQTT broker refused us (credentials, TLS) or cannot be used as configured."""
+
+    exit_code = 7
+
+
 EXIT_CODES = {
     0: "success",
     1: "some inputs failed (batch) or an unexpected error",
@@ -47,5 +53,6 @@ EXIT_CODES = {
     4: "output could not be written",
     5: "missing optional dependency",
     6: "conversion gate failed",
+    7: "MQTT broker refused the connection (credentials, TLS)",
     130: "interrupted (Ctrl-C / SIGTERM)",
 }

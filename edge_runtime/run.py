@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge_runtime import __version__, cancel
 from edge_runtime.classifier import ClassifierOptions
@@ -24,8 +24,12 @@ from edge_runtime.extract import find_videos
 from edge_runtime.metadata import ModelMetadata
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import ConsoleSink, Sink, make_sinks
+from edge_runtime.sinks.mqtt_sink import MqttSink
 from edge_runtime.video import VideoFrame, probe_video, read_camera, read_video
 from edge_runtime.windowing import MIN_FRAMES
+
+if TYPE_CHECKING:
+    from edge_runtime.mqtt.publisher import MqttPublisher
 
 SCHEMA = "edge-emo/timeline"
 SCHEMA_VERSION = 1
@@ -134,15 +138,22 @@ def output_path(video: Path, output: Path | None, fmt: str, several: bool) -> Pa
 
 
 def run_one(
-    video: Path, target: Path | None, fmt: str, plot: bool, model: Path | None, threads: int
+    video: Path,
+    target: Path | None,
+    fmt: str,
+    plot: bool,
+    model: Path | None,
+    threads: int,
+    publisher: MqttPublisher | None = None,
 ) -> RunSummary:
-    """Timeline of one video file into its outputs."""
+    """Timeline of one video file into its outputs (and to the broker, with a publisher)."""
     started = time.perf_counter()
     info = probe_video(video)
     options = PipelineOptions(classifier=ClassifierOptions(model, threads), mode="centred")
     with EmotionPipeline.create(options) as pipeline:
         meta = pipeline.metadata
         source = {
+            "id": str(video.resolve()),
             "path": str(video),
             "width": info.width,
             "height": info.height,
@@ -151,6 +162,8 @@ def run_one(
         }
         header = timeline_header(meta, meta.sha256, source, "centred")
         sinks = make_sinks(fmt, target, plot)
+        if publisher is not None:
+            sinks.append(MqttSink(publisher))
         footer = _drive(pipeline, read_video(video), sinks, header)
     tops = footer["top_counts"]
     return RunSummary(
@@ -167,9 +180,14 @@ def run_one(
 
 
 def _run_one_job(
-    item: tuple[Path, Path | None], fmt: str, plot: bool, model: Path | None, threads: int
+    item: tuple[Path, Path | None],
+    fmt: str,
+    plot: bool,
+    model: Path | None,
+    threads: int,
+    publisher: MqttPublisher | None = None,
 ) -> RunSummary:
-    return run_one(item[0], item[1], fmt, plot, model, threads)
+    return run_one(item[0], item[1], fmt, plot, model, threads, publisher)
 
 
 def _sigterm_as_interrupt() -> None:
@@ -193,8 +211,13 @@ def run_videos(
     threads: int,
     overwrite: bool,
     quiet: bool,
+    publisher: MqttPublisher | None = None,
 ) -> int:
-    """Timelines for files and folders; returns the exit code (0 all done, 1 some failed)."""
+    """Timelines for files and folders; returns the exit code (0 all done, 1 some failed).
+
+    With a publisher the videos run one after another in this process, so the whole
+    command is one MQTT connection with one queue.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -215,15 +238,13 @@ def run_videos(
         )
     if not todo:
         return 0
+    args = (fmt, plot, model, threads) + ((publisher,) if publisher else ())
     if len(todo) == 1:
         video = todo[0][0]
-        outcomes = run_batch(
-            _run_one_job, todo, (fmt, plot, model, threads), 1, f"{video.name}", quiet=True
-        )
+        outcomes = run_batch(_run_one_job, todo, args, 1, f"{video.name}", quiet=True)
     else:
-        outcomes = run_batch(
-            _run_one_job, todo, (fmt, plot, model, threads), jobs, "videos", quiet=quiet
-        )
+        jobs = 1 if publisher else jobs
+        outcomes = run_batch(_run_one_job, todo, args, jobs, "videos", quiet=quiet)
     failed = [o for o in outcomes if o.error]
     for outcome in failed:
         print(f"edge-emo: error: {outcome.error}", file=sys.stderr)
@@ -259,15 +280,21 @@ def run_camera(
     seconds: float | None,
     threads: int,
     quiet: bool,
+    publisher: MqttPublisher | None = None,
 ) -> int:
     """Live timeline: one line per second until Ctrl-C/SIGTERM or --seconds; returns the exit code."""
     _sigterm_as_interrupt()
+    opened = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
     if camera_file is not None:
         frames = read_video(camera_file, realtime=True)
-        source = {"camera": None, "replayed_file": str(camera_file)}
+        source = {
+            "id": f"replay:{camera_file.resolve()}@{opened}",
+            "camera": None,
+            "replayed_file": str(camera_file),
+        }
     else:
         frames = read_camera(camera)
-        source = {"camera": camera}
+        source = {"id": f"camera:{camera}@{opened}", "camera": camera}
     if seconds is not None:
         frames = _until(frames, seconds)
     alpha = smoothing if 0 < smoothing < 1 else None
@@ -284,6 +311,8 @@ def run_camera(
             sinks = make_sinks(fmt, output, plot=False, streaming=True)
             if not quiet and str(output) != "-":
                 sinks.append(ConsoleSink())
+        if publisher is not None:
+            sinks.append(MqttSink(publisher))
         viewer = _Viewer(pipeline) if show else None
         try:
             with cancel.stop_on_signals():

@@ -1,0 +1,293 @@
+"""`edge-emo listen`: one combined, de-duplicated stream from every device under a prefix.
+
+Subscribes to PREFIX/+/emotion and PREFIX/+/status with QoS 1 on a persistent session
+(fixed client id, clean_session off), so the broker keeps what arrives while the
+consumer is away. Each new (device, source, t) is appended to the output as one JSON
+line and flushed before the broker gets its acknowledgement, so a line is never lost
+between broker and file; a repeat is counted and skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from edge_runtime.errors import OutputError
+from edge_runtime.mqtt.broker import (
+    ConnectionOptions,
+    connect_in_background,
+    describe_refusal,
+    make_client,
+)
+from edge_runtime.mqtt.messages import SCHEMA, message_key
+
+DEDUP_HORIZON = 3600  # seconds of one stream remembered below its newest t
+MAX_STREAMS = 10_000
+
+
+class Deduplicator:
+    """Remembers which (device, source, t) were seen, in bounded memory.
+
+    Per stream (device, source) it keeps the seconds within DEDUP_HORIZON of the newest
+    one; anything older than that is a replay by construction (queues replay in order).
+    At most MAX_STREAMS streams are kept, least recently used dropped first.
+    """
+
+    def __init__(self, horizon: int = DEDUP_HORIZON, max_streams: int = MAX_STREAMS) -> None:
+        self.horizon = horizon
+        self.max_streams = max_streams
+        self._streams: OrderedDict[tuple[str, str], tuple[int, set[int]]] = OrderedDict()
+
+    def is_new(self, key: tuple[str, str, int]) -> bool:
+        """True the first time a key is offered, False for repeats."""
+        device, source, t = key
+        stream = (device, source)
+        newest, seen = self._streams.pop(stream, (t, set()))
+        if t in seen or t <= newest - self.horizon:
+            self._streams[stream] = (newest, seen)
+            return False
+        seen.add(t)
+        if t > newest:
+            newest = t
+            if len(seen) > 2 * self.horizon:
+                seen = {s for s in seen if s > newest - self.horizon}
+        self._streams[stream] = (newest, seen)
+        while len(self._streams) > self.max_streams:
+            self._streams.popitem(last=False)
+        return True
+
+
+@dataclass
+class DeviceState:
+    """What the live summary shows for one device."""
+
+    status: str = "?"
+    entries: int = 0
+    duplicates: int = 0
+    last_t: int | None = None
+    top: str | None = None
+    confidence: float | None = None
+    last_seen: float | None = None
+    latency_s: float | None = None
+    dropped: int = 0
+    synthetic: bool = False
+
+
+@dataclass
+class FleetState:
+    devices: dict[str, DeviceState] = field(default_factory=dict)
+    written: int = 0
+    duplicates: int = 0
+    malformed: int = 0
+
+    def device(self, name: str) -> DeviceState:
+        return self.devices.setdefault(name, DeviceState())
+
+
+@dataclass(frozen=True)
+class ListenOptions:
+    connection: ConnectionOptions
+    output: Path | None = None  # None: stdout
+    seconds: float | None = None  # stop after this long
+    count: int | None = None  # stop after this many new entries
+
+
+class FleetListener:
+    """Receive, de-duplicate and append; `state` feeds the live summary."""
+
+    def __init__(self, options: ListenOptions) -> None:
+        self.options = options
+        self.prefix = options.connection.address.prefix
+        self.state = FleetState()
+        self.dedup = Deduplicator()
+        self.done = threading.Event()
+        self._first_answer = threading.Event()
+        self._refusal: BaseException | None = None
+        self._lock = threading.Lock()
+        self._out: IO[str] | None = None
+        self.client = make_client(options.connection, clean=False)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+
+    def start(self) -> None:
+        """Open the output (appending, its keys seed the de-duplication) and connect."""
+        path = self.options.output
+        if path is None:
+            self._out = sys.stdout
+        else:
+            for key in _keys_in(path):
+                self.dedup.is_new(key)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._out = open(path, "a", encoding="utf-8")  # noqa: SIM115
+            except OSError as exc:
+                raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+
+        def unreachable(reason: str) -> None:
+            print(f"edge-emo: mqtt: {reason}; retrying", file=sys.stderr, flush=True)
+
+        connect_in_background(self.client, self.options.connection, unreachable)
+        self._first_answer.wait(10.0)
+        if self._refusal is not None:
+            self.stop()
+            raise self._refusal
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+        with self._lock:
+            out, self._out = self._out, None
+            if out is not None and out is not sys.stdout:
+                out.close()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            refusal = describe_refusal(self.options.connection.address, reason_code)
+            if not self._first_answer.is_set():
+                self._refusal = refusal
+                self._first_answer.set()
+                client.disconnect()
+            else:
+                print(f"edge-emo: mqtt: {refusal}; retrying", file=sys.stderr, flush=True)
+            return
+        client.subscribe([(f"{self.prefix}/+/emotion", 1), (f"{self.prefix}/+/status", 1)])
+        self._first_answer.set()
+
+    def _on_message(self, client, userdata, message) -> None:
+        now = time.time()
+        levels = message.topic.split("/")
+        device, kind = levels[-2], levels[-1]
+        if kind == "status":
+            self.state.device(device).status = message.payload.decode(errors="replace")[:16]
+            return
+        try:
+            entry = json.loads(message.payload)
+            if entry.get("schema") != SCHEMA:
+                raise ValueError("not an edge-emo message")
+            key = message_key(entry)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.state.malformed += 1
+            return
+        state = self.state.device(key[0])
+        state.last_seen = now
+        if not self.dedup.is_new(key):
+            state.duplicates += 1
+            self.state.duplicates += 1
+            return
+        entry["received_at"] = round(now, 3)
+        line = json.dumps(entry, separators=(",", ":")) + "\n"
+        with self._lock:
+            if self._out is None:
+                return
+            self._out.write(line)
+            self._out.flush()  # before paho acknowledges: a written line is never lost
+        state.entries += 1
+        state.last_t = key[2]
+        state.top, state.confidence = entry.get("top"), entry.get("confidence")
+        state.dropped = int(entry.get("dropped") or 0)
+        state.synthetic = bool(entry.get("synthetic"))
+        if isinstance(entry.get("at"), (int, float)):
+            state.latency_s = now - entry["at"]
+        self.state.written += 1
+        if self.options.count is not None and self.state.written >= self.options.count:
+            self.done.set()
+
+
+def _keys_in(path: Path) -> list[tuple[str, str, int]]:
+    """Keys already in an output file we are appending to (bad lines are skipped)."""
+    keys = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                try:
+                    keys.append(message_key(json.loads(line)))
+                except (ValueError, KeyError, TypeError):
+                    continue
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot read ({exc.strerror})") from None
+    return keys
+
+
+def summary_table(state: FleetState, now: float | None = None):
+    """The per-device Rich table printed live and at the end."""
+    from rich.table import Table
+
+    now = time.time() if now is None else now
+    table = Table(show_edge=False, title=None)
+    for column in (
+        "device",
+        "status",
+        "entries",
+        "dups",
+        "last t",
+        "top",
+        "p",
+        "seen",
+        "latency",
+        "dropped",
+    ):
+        table.add_column(column)  # fmt: skip
+    for name, d in sorted(list(state.devices.items())):  # list(): one atomic snapshot
+        table.add_row(
+            name + (" *" if d.synthetic else ""),
+            d.status,
+            str(d.entries),
+            str(d.duplicates),
+            "-" if d.last_t is None else str(d.last_t),
+            d.top or "-",
+            "-" if d.confidence is None else f"{d.confidence:.2f}",
+            "-" if d.last_seen is None else f"{now - d.last_seen:.0f}s ago",
+            "-" if d.latency_s is None else f"{1000 * d.latency_s:.0f} ms",
+            str(d.dropped),
+        )
+    return table
+
+
+def listen(options: ListenOptions, quiet: bool = False) -> dict[str, Any]:
+    """Run until Ctrl-C, --seconds or --count; returns the totals."""
+    from rich.console import Console, Group
+    from rich.live import Live
+    from rich.text import Text
+
+    listener = FleetListener(options)
+    listener.start()
+    console = Console(stderr=True, quiet=quiet)
+    deadline = None if options.seconds is None else time.monotonic() + options.seconds
+
+    def view():
+        footer = Text(
+            f"{listener.state.written} entries written, {listener.state.duplicates} duplicates "
+            f"skipped; * = model trained on synthetic data, not real faces",
+            style="dim",
+        )
+        return Group(summary_table(listener.state), footer)
+
+    try:
+        with Live(view(), console=console, refresh_per_second=2, transient=False) as live:
+            while not listener.done.is_set():
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                listener.done.wait(0.5)
+                live.update(view())
+            live.update(view())
+        if not console.is_terminal:
+            console.line()  # Live leaves its last frame without a newline off a terminal
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.stop()
+    state = listener.state
+    return {
+        "written": state.written,
+        "duplicates": state.duplicates,
+        "malformed": state.malformed,
+        "devices": len(state.devices),
+    }
