@@ -47,6 +47,8 @@ class BrokerAddress:
             raise InputError(f"--mqtt {url!r}: the port must be a number") from None
         if not parts.hostname:
             raise InputError(f"--mqtt {url!r}: no host name")
+        if "#" in url or "?" in url:  # urlsplit would read them as fragment and query
+            raise InputError(f"--mqtt {url!r}: the topic prefix must not contain '#' or '?'")
         prefix = parts.path.strip("/") or DEFAULT_PREFIX
         check_topic_part(prefix, "topic prefix", allow_slash=True)
         return cls(
@@ -145,11 +147,12 @@ def make_client(options: ConnectionOptions, clean: bool = True):
     return client
 
 
-def connect_in_background(client, options: ConnectionOptions, on_unreachable) -> None:
+def connect_in_background(client, options: ConnectionOptions, on_unreachable) -> bool:
     """Connect now if the broker answers, else let paho's thread keep retrying with back-off.
 
-    Raises BrokerError when retrying cannot help (the TLS certificate check failed);
-    calls `on_unreachable(reason)` when the broker is down and retries go on.
+    Returns True when the connection is open (its CONNACK is still to come). Raises
+    BrokerError when retrying cannot help (the TLS certificate check failed); calls
+    `on_unreachable(reason)` when the broker is down and retries go on.
     """
     address = options.address
     try:
@@ -160,7 +163,10 @@ def connect_in_background(client, options: ConnectionOptions, on_unreachable) ->
             raise BrokerError(reason) from None
         on_unreachable(reason)
         client.connect_async(address.host, address.port, options.keepalive_s)
+        client.loop_start()
+        return False
     client.loop_start()
+    return True
 
 
 def describe_connect_error(address: BrokerAddress, exc: BaseException) -> tuple[str, bool]:

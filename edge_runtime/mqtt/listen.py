@@ -114,6 +114,9 @@ class FleetListener:
         self.client = make_client(options.connection, clean=False)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.subscribed = threading.Event()
+        self.quiet = False
 
     def start(self) -> None:
         """Open the output (appending, its keys seed the de-duplication) and connect."""
@@ -132,8 +135,9 @@ class FleetListener:
         def unreachable(reason: str) -> None:
             print(f"edge-emo: mqtt: {reason}; retrying", file=sys.stderr, flush=True)
 
-        connect_in_background(self.client, self.options.connection, unreachable)
-        self._first_answer.wait(10.0)
+        if connect_in_background(self.client, self.options.connection, unreachable):
+            self._first_answer.wait(10.0)
+        self._first_answer.set()  # from now on a refusal is a warning and paho retries
         if self._refusal is not None:
             self.stop()
             raise self._refusal
@@ -158,6 +162,16 @@ class FleetListener:
             return
         client.subscribe([(f"{self.prefix}/+/emotion", 1), (f"{self.prefix}/+/status", 1)])
         self._first_answer.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        if any(code.is_failure for code in reason_codes):
+            print(f"edge-emo: mqtt: the broker refused the subscription ({reason_codes})",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            return
+        if not self.subscribed.is_set() and not self.quiet:
+            print(f"edge-emo: listen: subscribed to {self.prefix}/+/emotion at "
+                  f"{self.options.connection.address}", file=sys.stderr, flush=True)  # fmt: skip
+        self.subscribed.set()
 
     def _on_message(self, client, userdata, message) -> None:
         now = time.time()
@@ -258,6 +272,7 @@ def listen(options: ListenOptions, quiet: bool = False) -> dict[str, Any]:
     from rich.text import Text
 
     listener = FleetListener(options)
+    listener.quiet = quiet
     listener.start()
     console = Console(stderr=True, quiet=quiet)
     deadline = None if options.seconds is None else time.monotonic() + options.seconds

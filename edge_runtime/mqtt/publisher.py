@@ -142,9 +142,10 @@ class MqttPublisher:
             warn(f"{reason}; queuing entries in {self.outbox.path} and retrying")
             self._warned_down = True
 
-        connect_in_background(self.client, self.options.connection, unreachable)
+        if connect_in_background(self.client, self.options.connection, unreachable):
+            self._first_answer.wait(self.options.connect_timeout_s)
+        self._first_answer.set()  # from now on a refusal is a warning and paho retries
         self._sender.start()
-        self._first_answer.wait(self.options.connect_timeout_s)
         if self._refusal is not None:
             self._shutdown()
             raise self._refusal

@@ -1,0 +1,372 @@
+"""MQTT fleets: URL and secrets, the on-disk queue, de-duplication, and a real Mosquitto.
+
+The broker tests run `edge-emo run --mqtt` and `edge-emo listen` as a user would, against
+a Mosquitto on a free loopback port (tests/mosquitto.py), each bounded in time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import FACE_CLIP, run_cli
+from mosquitto import Mosquitto, make_tls
+
+from edge_runtime.errors import InputError, OutputError
+from edge_runtime.mqtt.broker import BrokerAddress, ConnectionOptions
+from edge_runtime.mqtt.listen import Deduplicator
+from edge_runtime.mqtt.messages import emotion_message, ha_discovery, message_key
+from edge_runtime.mqtt.outbox import DEFAULT_MAX_MESSAGES, Outbox
+from edge_runtime.timeline import SecondEntry
+
+EDGE_EMO = Path(sys.executable).with_name("edge-emo")
+
+
+# --------------------------------------------------------------------------- pure parts
+
+
+def test_broker_url_parsing():
+    a = BrokerAddress.from_url("mqtt://pi@broker.local/site/kitchen")
+    assert (a.host, a.port, a.tls, a.prefix, a.username) == (
+        "broker.local", 1883, False, "site/kitchen", "pi",
+    )  # fmt: skip
+    b = BrokerAddress.from_url("mqtts://10.0.0.2:8884")
+    assert (b.port, b.tls, b.prefix, b.username) == (8884, True, "edge-emo", None)
+    for bad, words in [
+        ("http://host/x", "expected mqtt://"),
+        ("mqtt://u:secret@host/x", "do not put the password in the URL"),
+        ("mqtt://host:port/x", "port must be a number"),
+        ("mqtt:///x", "no host"),
+        ("mqtt://host/a/+/b", "must be non-empty"),
+        ("mqtt://host/a/#", "must not contain"),
+    ]:
+        with pytest.raises(InputError, match=words) as info:
+            BrokerAddress.from_url(bad)
+        assert "secret" not in str(info.value)
+
+
+def test_password_is_not_in_repr():
+    options = ConnectionOptions(BrokerAddress.from_url("mqtt://u@h/p"), "id", password="hunter2")
+    assert "hunter2" not in repr(options)
+
+
+def test_outbox_is_a_persistent_fifo(tmp_path):
+    path = tmp_path / "q.sqlite"
+    with Outbox(path, max_messages=100) as box:
+        for i in range(5):
+            box.put("a/b", f"m{i}".encode())
+        first = box.after(0, 2)
+        assert [m.payload for m in first] == [b"m0", b"m1"]
+        box.remove([first[0].id])
+    with Outbox(path, max_messages=100) as box:  # a new process would see the same
+        assert [m.payload for m in box.after(0, 10)] == [b"m1", b"m2", b"m3", b"m4"]
+        assert len(box) == 4 and box.dropped == 0
+
+
+def test_outbox_full_drops_oldest_and_counts(tmp_path):
+    with Outbox(tmp_path / "q.sqlite", max_messages=3) as box:
+        dropped = [box.put("t", f"m{i}".encode()) for i in range(7)]
+        assert dropped == [0, 0, 0, 1, 1, 1, 1]
+        assert [m.payload for m in box.after(0, 10)] == [b"m4", b"m5", b"m6"]
+        assert box.dropped == 4
+    with Outbox(tmp_path / "q.sqlite", max_messages=3) as box:
+        assert box.dropped == 4  # the count survives restarts too
+
+
+def test_outbox_is_used_by_one_process_at_a_time(tmp_path):
+    with Outbox(tmp_path / "q.sqlite"), pytest.raises(OutputError, match="another edge-emo"):
+        Outbox(tmp_path / "q.sqlite")
+
+
+def test_default_queue_bound_is_what_the_cli_says():
+    from edge_runtime.cli import DEFAULT_QUEUE_SIZE
+
+    assert DEFAULT_QUEUE_SIZE == DEFAULT_MAX_MESSAGES
+
+
+def test_deduplicator_keeps_first_of_each_key_in_bounded_memory():
+    d = Deduplicator(horizon=10)
+    assert [d.is_new(("a", "s", t)) for t in (0, 1, 1, 2, 0)] == [True, True, False, True, False]
+    assert d.is_new(("b", "s", 1)) and d.is_new(("a", "other run", 1))
+    for t in range(3, 200):
+        assert d.is_new(("a", "s", t))
+    assert not d.is_new(("a", "s", 5))  # far below the newest: a replay
+    assert max(len(seen) for _, seen in d._streams.values()) <= 20
+
+
+def _entry(t: int, face: bool = True) -> SecondEntry:
+    probs = {"neutral": 0.25, "happiness": 0.75} if face else None
+    return SecondEntry(t, face, probs, "happiness" if face else None, 0.75 if face else None,
+                       30, 30, 1)  # fmt: skip
+
+
+def test_emotion_message_carries_its_key_and_the_synthetic_flag():
+    m = emotion_message(
+        _entry(7), device="pi1", source="camera:0@x", model={"name": "m", "synthetic": True}
+    )
+    assert message_key(m) == ("pi1", "camera:0@x", 7)
+    assert m["synthetic"] is True and m["probs"]["happiness"] == 0.75 and m["at"] > 1.7e9
+
+
+def test_home_assistant_discovery_config():
+    topic, config = ha_discovery("site", "pi-1.kitchen", {"name": "m", "synthetic": True})
+    assert topic == "homeassistant/sensor/edge_emo_pi_1_kitchen/emotion/config"
+    assert config["state_topic"] == "site/pi-1.kitchen/emotion"
+    assert config["availability_topic"] == "site/pi-1.kitchen/status"
+    assert "synthetic" in config["name"]
+    assert config["unique_id"] == "edge_emo_pi_1_kitchen_emotion"
+
+
+# --------------------------------------------------------------------------- real broker
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Mosquitto(tmp_path / "broker").start()
+    yield b
+    b.stop()
+
+
+def start_listener(url: str, out: Path, *extra: str, count: int, seconds: float = 60):
+    """`edge-emo listen` in the background until `count` new entries (or `seconds`)."""
+    process = subprocess.Popen(
+        [str(EDGE_EMO), "listen", url, "-o", str(out), "--count", str(count),
+         "--seconds", str(seconds), "--client-id", f"test-{out.stem}", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for_subscription(process)
+    return process
+
+
+def wait_for_subscription(process: subprocess.Popen) -> None:
+    """Read the listener's stderr up to its 'subscribed' line (bounded by the test timeout)."""
+    for line in process.stderr:
+        if "subscribed to" in line:
+            return
+    raise AssertionError(f"listener exited before subscribing: {process.wait()}")
+
+
+def finish(process: subprocess.Popen, timeout: float = 60) -> tuple[int, str]:
+    _, err = process.communicate(timeout=timeout)
+    return process.returncode, err
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def retained(broker: Mosquitto, topic: str, timeout: float = 5.0, **tls) -> dict[str, bytes]:
+    """Retained messages under `topic` (a filter), read with a plain paho client."""
+    import paho.mqtt.client as mqtt
+
+    got: dict[str, bytes] = {}
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    if tls:
+        client.tls_set(**tls)
+    client.on_connect = lambda c, *a: c.subscribe(topic, 1)
+    client.on_message = lambda c, u, m: got.__setitem__(m.topic, m.payload)
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not got:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the rest of the retained set follows the first at once
+    client.disconnect()
+    client.loop_stop()
+    return got
+
+
+def mqtt_args(
+    broker: Mosquitto, tmp_path: Path, device: str = "pi1", prefix: str = "test"
+) -> list[str]:
+    return ["--mqtt", broker.url(prefix), "--device-id", device,
+            "--mqtt-queue", str(tmp_path / f"{device}.sqlite")]  # fmt: skip
+
+
+def test_round_trip_of_a_real_clip(broker, tmp_path):
+    fleet = tmp_path / "fleet.jsonl"
+    listener = start_listener(broker.url(), fleet, count=20, seconds=60)
+    local = tmp_path / "clip.json"
+    result = run_cli("run", str(FACE_CLIP), "-o", str(local), "--ha-discovery",
+                     *mqtt_args(broker, tmp_path))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "20 entries delivered" in result.stderr
+    code, err = finish(listener)
+    assert code == 0, err
+    timeline = json.loads(local.read_text())["seconds"]
+    received = read_lines(fleet)
+    assert len(received) == len(timeline) == 20
+    for sent, got in zip(timeline, received, strict=True):
+        assert got["device"] == "pi1" and got["source"] == str(FACE_CLIP.resolve())
+        for field in ("t", "face", "probs", "top", "confidence", "frames", "face_frames"):
+            assert got[field] == sent[field], field
+        assert got["synthetic"] is True and 0 <= got["received_at"] - got["at"] < 30
+    state = retained(broker, "#")
+    assert state["test/pi1/status"] == b"offline"  # said on a clean exit, not only as the Will
+    header = json.loads(state["test/pi1/header"])
+    assert header["labels"][0] == "neutral" and "SYNTHETIC" in header["notice"]
+    config = json.loads(state["homeassistant/sensor/edge_emo_pi1/emotion/config"])
+    assert config["state_topic"] == "test/pi1/emotion"
+
+
+def test_broker_restart_mid_run_loses_nothing(broker, tmp_path):
+    """A live (camera-path) run; the broker goes away for ~4 s and comes back."""
+    fleet = tmp_path / "fleet.jsonl"
+    local = tmp_path / "live.jsonl"
+    listener = start_listener(broker.url(), fleet, count=12, seconds=90)
+    run = subprocess.Popen(
+        [str(EDGE_EMO), "run", "--camera-file", str(FACE_CLIP), "--seconds", "11.9", "-q",
+         "-o", str(local), "-f", "jsonl", *mqtt_args(broker, tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(4.5)
+    broker.stop()
+    time.sleep(4.0)
+    broker.start()
+    _, run_err = run.communicate(timeout=90)
+    assert run.returncode == 0, run_err
+    assert "lost the broker" in run_err and "connected to" in run_err
+    code, err = finish(listener, timeout=90)
+    assert code == 0, err
+    sent = [line for line in read_lines(local) if line["type"] == "second"]
+    received = read_lines(fleet)
+    assert [m["t"] for m in received] == [s["t"] for s in sent] == list(range(12))
+    assert [m["probs"] for m in received] == [s["probs"] for s in sent]
+
+
+def test_killed_process_queue_is_delivered_by_the_next_run(tmp_path):
+    broker = Mosquitto(tmp_path / "broker")  # configured, not started: unreachable
+    queue = tmp_path / "pi1.sqlite"
+    run = subprocess.Popen(
+        [str(EDGE_EMO), "run", "--camera-file", str(FACE_CLIP), "--seconds", "30", "-q",
+         *mqtt_args(broker, tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _queued(queue) < 4:
+        time.sleep(0.2)
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=30)
+    queued = [json.loads(p) for (p,) in _rows(queue, "SELECT payload FROM outbox ORDER BY id")]
+    assert len(queued) >= 4 and [m["t"] for m in queued] == list(range(len(queued)))
+
+    broker.start()
+    try:
+        fleet = tmp_path / "fleet.jsonl"
+        listener = start_listener(broker.url(), fleet, count=len(queued) + 20, seconds=60)
+        result = run_cli("run", str(FACE_CLIP), "-o", str(tmp_path / "again.json"),
+                         *mqtt_args(broker, tmp_path))  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert f"{len(queued)} entries queued by an earlier run" in result.stderr
+        code, err = finish(listener)
+        assert code == 0, err
+    finally:
+        broker.stop()
+    received = read_lines(fleet)
+    killed_run = [m for m in received if m["source"] == queued[0]["source"]]
+    assert [m["t"] for m in killed_run] == [m["t"] for m in queued]
+    # The old run's entries come first, byte for byte as they were queued.
+    assert [
+        {k: v for k, v in m.items() if k != "received_at"} for m in received[: len(queued)]
+    ] == queued
+    assert _queued(queue) == 0
+
+
+def test_full_queue_drops_oldest_and_says_so(tmp_path):
+    broker = Mosquitto(tmp_path / "broker")  # never started
+    queue = tmp_path / "pi1.sqlite"
+    result = run_cli("run", str(FACE_CLIP), "-o", str(tmp_path / "c.json"),
+                     *mqtt_args(broker, tmp_path), "--mqtt-queue-size", "5")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "15 entries were dropped because the queue was full" in result.stderr
+    assert "5 entries stay queued" in result.stderr
+    payloads = [json.loads(p) for (p,) in _rows(queue, "SELECT payload FROM outbox ORDER BY id")]
+    assert [m["t"] for m in payloads] == [15, 16, 17, 18, 19]
+    # Consumers learn about the gap from the messages: drops before each one was queued.
+    assert [m["dropped"] for m in payloads] == [10, 11, 12, 13, 14]
+
+
+def test_wrong_password_is_one_clear_line(tmp_path):
+    broker = Mosquitto(tmp_path / "broker", users={"pi": "right-one"}).start()
+    try:
+        env = {"EDGE_EMO_MQTT_PASSWORD": "wrong-one-xyz"}
+        result = _cli_env(env, "run", str(FACE_CLIP), "-o", str(tmp_path / "c.json"),
+                          "--mqtt", broker.url(user="pi"), "--mqtt-queue", str(tmp_path / "q.sqlite"))  # fmt: skip
+        assert result.returncode == 7, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "refused" in lines[0] and "Traceback" not in result.stderr
+        assert "wrong-one-xyz" not in result.stderr + result.stdout
+        assert not (tmp_path / "c.json").exists()
+
+        password_file = tmp_path / "password"
+        password_file.write_text("right-one\n")
+        fleet = tmp_path / "fleet.jsonl"
+        listener = subprocess.Popen(
+            [str(EDGE_EMO), "listen", broker.url(user="pi"), "-o", str(fleet),
+             "--count", "20", "--seconds", "60", "--password-file", str(password_file)],
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_for_subscription(listener)
+        ok = _cli_env({}, "run", str(FACE_CLIP), "-o", str(tmp_path / "c.json"), "-q",
+                      "--mqtt", broker.url(user="pi"), "--mqtt-password-file", str(password_file),
+                      "--mqtt-queue", str(tmp_path / "q.sqlite"))  # fmt: skip
+        assert ok.returncode == 0, ok.stderr
+        assert finish(listener)[0] == 0
+        assert len(read_lines(fleet)) == 20
+    finally:
+        broker.stop()
+
+
+def test_tls_with_a_ca_and_client_certificate(tmp_path):
+    tls = make_tls(tmp_path / "pki")
+    broker = Mosquitto(tmp_path / "broker", tls=tls, require_client_cert=True).start()
+    try:
+        certs = ["--mqtt-ca", str(tls.ca), "--mqtt-cert", str(tls.client_cert),
+                 "--mqtt-key", str(tls.client_key)]  # fmt: skip
+        fleet = tmp_path / "fleet.jsonl"
+        listener = start_listener(broker.url(), fleet, "--ca", str(tls.ca), "--cert",
+                                  str(tls.client_cert), "--key", str(tls.client_key), count=20)  # fmt: skip
+        result = run_cli("run", str(FACE_CLIP), "-o", str(tmp_path / "c.json"), "-q",
+                         *mqtt_args(broker, tmp_path), *certs)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert finish(listener)[0] == 0
+        assert [m["t"] for m in read_lines(fleet)] == list(range(20))
+
+        other = make_tls(tmp_path / "other-pki")  # a CA that did not sign the server
+        wrong = run_cli("run", str(FACE_CLIP), "-o", str(tmp_path / "d.json"),
+                        *mqtt_args(broker, tmp_path), "--mqtt-ca", str(other.ca))  # fmt: skip
+        assert wrong.returncode == 7, wrong.stderr
+        assert "certificate" in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
+    finally:
+        broker.stop()
+
+
+def _cli_env(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if k != "EDGE_EMO_MQTT_PASSWORD"} | env
+    return subprocess.run(
+        [str(EDGE_EMO), *args], capture_output=True, text=True, timeout=120, env=full
+    )
+
+
+def _rows(path: Path, query: str) -> list[tuple]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(query).fetchall()
+    finally:
+        db.close()
+
+
+def _queued(path: Path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        return _rows(path, "SELECT COUNT(*) FROM outbox")[0][0]
+    except sqlite3.Error:
+        return 0
