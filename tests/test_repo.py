@@ -37,7 +37,17 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_second():
 def test_cli_lists_every_command():
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("extract", "train", "evaluate", "convert", "run", "benchmark", "info", "synth"):
+    for command in (
+        "extract",
+        "train",
+        "evaluate",
+        "convert",
+        "run",
+        "listen",
+        "benchmark",
+        "info",
+        "synth",
+    ):
         assert re.search(rf"\b{command}\b", result.stdout), command
 
 

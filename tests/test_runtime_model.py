@@ -101,7 +101,7 @@ def test_metadata_that_disagrees_with_the_tensors_is_refused(tmp_path, tiny_tfli
 
 
 def test_runtime_works_without_tensorflow():
-    """import edge_runtime, the classifier and a whole `edge-emo run` with TF/Keras unimportable."""
+    """import edge_runtime, the classifier and a whole `edge-emo run --mqtt` with TF/Keras unimportable."""
     result = run_without_tensorflow(
         f"""
         import sys, json, tempfile, pathlib
@@ -113,12 +113,17 @@ def test_runtime_works_without_tensorflow():
         assert abs(p.sum() - 1) < 1e-6, p
         from edge_runtime.cli import app
         out = pathlib.Path(tempfile.mkdtemp()) / "t.json"
+        queue = out.with_name("q.sqlite")  # MQTT sink too, broker unreachable: all queued
         try:
-            app(["run", r"{FACE_CLIP}", "-o", str(out), "-q"], prog_name="edge-emo")
+            app(["run", r"{FACE_CLIP}", "-o", str(out), "-q", "--mqtt", "mqtt://127.0.0.1:9/x",
+                 "--mqtt-queue", str(queue)], prog_name="edge-emo")
         except SystemExit as e:
             assert e.code == 0, e.code
         doc = json.loads(out.read_text())
         assert doc["seconds"] and doc["model"]["synthetic"] is True
+        import sqlite3
+        queued = sqlite3.connect(queue).execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        assert queued == len(doc["seconds"]), queued
         bad = [m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")]
         assert not bad, bad
         print("OK", c.backend, len(doc["seconds"]))

@@ -1,7 +1,6 @@
-"""A real Mosquitto broker for tests: free loopback port, temp config, stop/restart on demand.
+"""A throw-away Mosquitto broker on a free loopback port: temp config, stop/restart on demand.
 
-`.ci/run` installs Debian's `mosquitto`; on a machine without it the MQTT tests skip,
-except under CI, where a missing broker is a failure.
+Used by the MQTT tests and the fleet load benchmark; needs Debian's `mosquitto` package.
 """
 
 from __future__ import annotations
@@ -16,18 +15,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 MOSQUITTO = shutil.which("mosquitto") or next(
     (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None
 )
 
 
+class MosquittoMissing(RuntimeError):
+    """The mosquitto binary is not installed."""
+
+
 def require_mosquitto() -> str:
     if MOSQUITTO is None:
-        if os.environ.get("CI"):
-            pytest.fail("mosquitto is not installed (.ci/run installs it)")
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+        raise MosquittoMissing("mosquitto is not installed (apt-get install mosquitto)")
     return MOSQUITTO
 
 
