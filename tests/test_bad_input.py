@@ -247,3 +247,33 @@ def test_convert_to_an_unwritable_place_keeps_nothing(tmp_path, synth_dir, tiny_
     assert code == OUTPUT, stderr
     one_line_error(stderr, str(blocker))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]
+
+
+MQTT_CASES = {
+    "bad scheme": (["--mqtt", "http://127.0.0.1/x"], "expected mqtt://"),
+    "password in URL": (["--mqtt", "mqtt://pi:s3cret-pw@127.0.0.1/x"], "not put the password"),
+    "wildcard prefix": (["--mqtt", "mqtt://127.0.0.1/a/+"], "topic prefix"),
+    "device id with a slash": (["--mqtt", "mqtt://127.0.0.1/x", "--device-id", "a/b"], "device id"),
+    "missing password file": (
+        ["--mqtt", "mqtt://pi@127.0.0.1/x", "--mqtt-password-file", "/nonexistent/pw"],
+        "/nonexistent/pw",
+    ),
+    "missing CA": (["--mqtt", "mqtts://127.0.0.1/x", "--mqtt-ca", "/nonexistent/ca.crt"], "ca.crt"),
+    "TLS files on mqtt://": (
+        ["--mqtt", "mqtt://127.0.0.1/x", "--mqtt-ca", str(FACE_CLIP)],
+        "mqtts://",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MQTT_CASES))
+def test_bad_mqtt_settings(tmp_path, case):
+    """Refused before any video is read: nothing written, no queue created, no secret echoed."""
+    args, words = MQTT_CASES[case]
+    target = tmp_path / "x.json"
+    result = run_cli("run", str(FACE_CLIP), "-o", str(target), "--mqtt-queue",
+                     str(tmp_path / "q.sqlite"), *args)  # fmt: skip
+    assert result.returncode == INPUT, result.stderr
+    one_line_error(result.stderr, words)
+    assert "s3cret-pw" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

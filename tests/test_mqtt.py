@@ -315,6 +315,9 @@ def test_wrong_password_is_one_clear_line(tmp_path):
         assert len(lines) == 1 and "refused" in lines[0] and "Traceback" not in result.stderr
         assert "wrong-one-xyz" not in result.stderr + result.stdout
         assert not (tmp_path / "c.json").exists()
+        listen = _cli_env(env, "listen", broker.url(user="pi"), "--seconds", "5")
+        assert listen.returncode == 7 and "refused" in listen.stderr
+        assert len(listen.stderr.strip().splitlines()) == 1 and "wrong-one-xyz" not in listen.stderr
 
         password_file = tmp_path / "password"
         password_file.write_text("right-one\n")

@@ -91,7 +91,7 @@ def warn(message: str) -> None:
 class MqttPublisher:
     """Durable QoS 1 publishing for one device; create with `MqttPublisher.create(options)`."""
 
-    def __init__(self, options: PublisherOptions, outbox: Outbox) -> None:
+    def __init__(self, options: PublisherOptions, outbox: Outbox, client) -> None:
         self.options = options
         self.outbox = outbox
         self.prefix = options.connection.address.prefix
@@ -107,7 +107,7 @@ class MqttPublisher:
         self._refusal: BaseException | None = None
         self._generation = 0
         self._warned_down = False
-        self.client = make_client(options.connection)
+        self.client = client
         self.client.max_inflight_messages_set(options.inflight + 8)  # + retained extras
         self.client.will_set(
             status_topic(self.prefix, options.device), b"offline", qos=1, retain=True
@@ -124,9 +124,10 @@ class MqttPublisher:
         Raises BrokerError at once when retrying cannot help: the broker refused our
         credentials, or the TLS certificate check failed.
         """
+        client = make_client(options.connection)  # checks TLS files before touching the disk
         outbox = Outbox(options.queue_path, options.queue_size)
         try:
-            publisher = cls(options, outbox)
+            publisher = cls(options, outbox, client)
             publisher._start()
         except BaseException:
             outbox.close()
