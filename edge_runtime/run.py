@@ -24,7 +24,6 @@ from edge_runtime.extract import find_videos
 from edge_runtime.metadata import ModelMetadata
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import ConsoleSink, Sink, make_sinks
-from edge_runtime.sinks.mqtt_sink import MqttSink
 from edge_runtime.video import VideoFrame, probe_video, read_camera, read_video
 from edge_runtime.windowing import MIN_FRAMES
 
@@ -163,6 +162,8 @@ def run_one(
         header = timeline_header(meta, meta.sha256, source, "centred")
         sinks = make_sinks(fmt, target, plot)
         if publisher is not None:
+            from edge_runtime.sinks.mqtt_sink import MqttSink  # ssl, sqlite3: only when used
+
             sinks.append(MqttSink(publisher))
         footer = _drive(pipeline, read_video(video), sinks, header)
     tops = footer["top_counts"]
@@ -312,6 +313,8 @@ def run_camera(
             if not quiet and str(output) != "-":
                 sinks.append(ConsoleSink())
         if publisher is not None:
+            from edge_runtime.sinks.mqtt_sink import MqttSink  # ssl, sqlite3: only when used
+
             sinks.append(MqttSink(publisher))
         viewer = _Viewer(pipeline) if show else None
         try:
