@@ -227,6 +227,16 @@ def test_round_trip_of_a_real_clip(broker, tmp_path):
     assert config["state_topic"] == "test/pi1/emotion"
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_listen_stops_cleanly_on_ctrl_c_and_sigterm(broker, tmp_path, signum):
+    fleet = tmp_path / "fleet.jsonl"
+    listener = start_listener(broker.url(), fleet, count=1000)
+    listener.send_signal(signum)
+    code, err = finish(listener, timeout=30)
+    assert code == 0 and "Traceback" not in err, err
+    assert "0 entries from 0 devices written" in err
+
+
 def test_broker_restart_mid_run_loses_nothing(broker, tmp_path):
     """A live (camera-path) run; the broker goes away for ~4 s and comes back."""
     fleet = tmp_path / "fleet.jsonl"
@@ -250,6 +260,28 @@ def test_broker_restart_mid_run_loses_nothing(broker, tmp_path):
     received = read_lines(fleet)
     assert [m["t"] for m in received] == [s["t"] for s in sent] == list(range(12))
     assert [m["probs"] for m in received] == [s["probs"] for s in sent]
+
+
+def test_last_will_says_offline_when_the_device_process_dies(broker, tmp_path):
+    run = subprocess.Popen(
+        [str(EDGE_EMO), "run", "--camera-file", str(FACE_CLIP), "--seconds", "30", "-q",
+         *mqtt_args(broker, tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert _wait_for_status(broker, b"online"), "the device never said online"
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.communicate(timeout=30)
+    assert _wait_for_status(broker, b"offline"), "no Last Will after the process died"
+
+
+def _wait_for_status(broker: Mosquitto, want: bytes, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if retained(broker, "test/pi1/status", timeout=0.5).get("test/pi1/status") == want:
+            return True
+    return False
 
 
 def test_killed_process_queue_is_delivered_by_the_next_run(tmp_path):

@@ -9,7 +9,9 @@ between broker and file; a repeat is counted and skipped.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
 import threading
 import time
@@ -271,6 +273,11 @@ def listen(options: ListenOptions, quiet: bool = False) -> dict[str, Any]:
     from rich.live import Live
     from rich.text import Text
 
+    def stop_on_sigterm(signum, frame):  # a service manager's stop = Ctrl-C
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, stop_on_sigterm)
     listener = FleetListener(options)
     listener.quiet = quiet
     listener.start()

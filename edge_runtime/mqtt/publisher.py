@@ -38,6 +38,9 @@ from edge_runtime.mqtt.messages import (
 )
 from edge_runtime.mqtt.outbox import DEFAULT_MAX_MESSAGES, Outbox, default_queue_path
 
+# Out-of-the-box host names: two devices with the same id would take turns on the broker.
+GENERIC_HOSTNAMES = {"raspberrypi", "localhost", "debian", "ubuntu", "pi"}
+
 
 @dataclass(frozen=True)
 class PublisherOptions:
@@ -66,6 +69,11 @@ class PublisherOptions:
     ) -> PublisherOptions:
         """Options from what `edge-emo run --mqtt URL ...` was given."""
         address = BrokerAddress.from_url(url)
+        if device is None and device_id_default() in GENERIC_HOSTNAMES:
+            warn(
+                f"the host name {device_id_default()!r} is likely shared by other devices; "
+                "give each one its own --device-id"
+            )
         device = check_topic_part(device or device_id_default(), "device id")
         if queue_size < 1:
             raise InputError("--mqtt-queue-size must be at least 1")
@@ -192,12 +200,15 @@ class MqttPublisher:
 
     def close(self, flush_timeout_s: float = 10.0) -> int:
         """Deliver what can be delivered, say `offline`, disconnect; returns entries left queued."""
-        left = self.flush(flush_timeout_s) if self._connected.is_set() else len(self.outbox)
-        if self._connected.is_set():
-            info = self.client.publish(
-                status_topic(self.prefix, self.options.device), b"offline", qos=1, retain=True
-            )
-            info.wait_for_publish(timeout=2.0)
+        try:
+            left = self.flush(flush_timeout_s) if self._connected.is_set() else len(self.outbox)
+            if self._connected.is_set():
+                info = self.client.publish(
+                    status_topic(self.prefix, self.options.device), b"offline", qos=1, retain=True
+                )
+                info.wait_for_publish(timeout=2.0)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting; the queue keeps the rest
+            left = len(self.outbox)
         self._shutdown()
         return left
 
