@@ -133,6 +133,8 @@ def test_home_assistant_discovery_config():
     assert config["availability_topic"] == "site/pi-1.kitchen/status"
     assert "synthetic" in config["name"]
     assert config["unique_id"] == "edge_emo_pi_1_kitchen_emotion"
+    assert config["default_entity_id"] == "sensor.edge_emo_pi_1_kitchen_emotion"
+    assert "object_id" not in config  # removed from Home Assistant in 2026.4
 
 
 # --------------------------------------------------------------------------- real broker

@@ -77,7 +77,8 @@ def ha_discovery(
     config = {
         "name": name,
         "unique_id": f"{object_id}_emotion",
-        "object_id": f"{object_id}_emotion",
+        # `default_entity_id` replaced `object_id` in Home Assistant 2025.10 (gone in 2026.4).
+        "default_entity_id": f"sensor.{object_id}_emotion",
         "state_topic": emotion_topic(prefix, device),
         "value_template": "{{ value_json.top if value_json.face else 'no face' }}",
         "json_attributes_topic": emotion_topic(prefix, device),
