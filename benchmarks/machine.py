@@ -16,7 +16,7 @@ PACKAGES = (
     "ai-edge-litert",
     "tflite-runtime",
     "opencv-contrib-python",
-    "tensorflow-cpu",
+    "tensorflow",
     "keras",
     "tf-keras",
 )
