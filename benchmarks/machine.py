@@ -19,6 +19,7 @@ PACKAGES = (
     "tensorflow",
     "keras",
     "tf-keras",
+    "paho-mqtt",
 )
 
 
