@@ -96,6 +96,15 @@ def test_outbox_is_used_by_one_process_at_a_time(tmp_path):
         Outbox(tmp_path / "q.sqlite")
 
 
+def test_unusable_queue_paths_are_clear_errors(tmp_path):
+    with pytest.raises(OutputError, match="cannot create the MQTT queue"):
+        Outbox(Path("/proc/edge-emo/q.sqlite"))
+    not_sqlite = tmp_path / "q.sqlite"
+    not_sqlite.write_text("this is not a database\n" * 100)
+    with pytest.raises(OutputError, match="not a usable MQTT queue"):
+        Outbox(not_sqlite)
+
+
 def test_default_queue_bound_is_what_the_cli_says():
     from edge_runtime.cli import DEFAULT_QUEUE_SIZE
 

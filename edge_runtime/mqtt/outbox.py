@@ -79,6 +79,12 @@ class Outbox:
 
     def put(self, topic: str, payload: bytes) -> int:
         """Append one message; returns how many old messages were dropped to make room."""
+        try:
+            return self._put(topic, payload)
+        except sqlite3.Error as exc:  # disk full, file removed under us, ...
+            raise OutputError(f"{self.path}: cannot queue an MQTT message ({exc})") from None
+
+    def _put(self, topic: str, payload: bytes) -> int:
         with self._lock, self._transaction():
             self._db.execute("INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload))
             first, last = self._db.execute("SELECT MIN(id), MAX(id) FROM outbox").fetchone()

@@ -14,7 +14,7 @@ import json
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,15 @@ class PublisherOptions:
             queue_size=queue_size,
             ha_discovery=ha_discovery,
         )
+
+
+@dataclass
+class _SendState:
+    """The sender's bookkeeping: paho message id -> outbox row, last row handed to paho."""
+
+    in_flight: dict[int, int] = field(default_factory=dict)
+    cursor: int = 0
+    generation: int = -1  # the connection the in-flight rows were sent on
 
 
 def warn(message: str) -> None:
@@ -264,29 +273,43 @@ class MqttPublisher:
     # ---------------------------------------------------------------- sender thread
 
     def _send_loop(self) -> None:
-        in_flight: dict[int, int] = {}  # paho mid -> outbox id
-        cursor, generation = 0, -1
+        """Keep going whatever happens: a dead sender would queue silently forever."""
+        state = _SendState()
+        failures = 0
         while not self._stopping.is_set():
             self._wake.wait(0.5)
             self._wake.clear()
-            acked = []
-            while self._acks:
-                row = in_flight.pop(self._acks.popleft(), None)
-                if row is not None:
-                    acked.append(row)
-            if acked:
-                self.outbox.remove(acked)
-                self.delivered += len(acked)
-            if not self._connected.is_set():
-                continue
-            if generation != self._generation:  # new connection: resend all unacknowledged
-                generation = self._generation
-                in_flight.clear()
-                cursor = 0
-            room = self.options.inflight - len(in_flight)
-            if room <= 0:
-                continue
-            for message in self.outbox.after(cursor, room):
-                info = self.client.publish(message.topic, message.payload, qos=1)
-                in_flight[info.mid] = message.id
-                cursor = message.id
+            try:
+                self._send_step(state)
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                if failures == 1:
+                    warn(f"sending from {self.outbox.path} failed ({exc}); retrying")
+                state.generation = -1  # start again from the oldest unacknowledged
+                self._stopping.wait(min(5.0, 0.5 * failures))
+
+    def _send_step(self, state: _SendState) -> None:
+        """Forget acknowledged rows, then fill the in-flight window from the queue."""
+        in_flight = state.in_flight
+        acked = []
+        while self._acks:
+            row = in_flight.pop(self._acks.popleft(), None)
+            if row is not None:
+                acked.append(row)
+        if acked:
+            self.outbox.remove(acked)
+            self.delivered += len(acked)
+        if not self._connected.is_set():
+            return
+        if state.generation != self._generation:  # new connection: resend unacknowledged
+            state.generation = self._generation
+            in_flight.clear()
+            state.cursor = 0
+        room = self.options.inflight - len(in_flight)
+        if room <= 0:
+            return
+        for message in self.outbox.after(state.cursor, room):
+            info = self.client.publish(message.topic, message.payload, qos=1)
+            in_flight[info.mid] = message.id
+            state.cursor = message.id
