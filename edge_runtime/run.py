@@ -244,6 +244,8 @@ def run_videos(
         video = todo[0][0]
         outcomes = run_batch(_run_one_job, todo, args, 1, f"{video.name}", quiet=True)
     else:
+        if publisher and jobs not in (None, 1):
+            console.print("--mqtt: videos run one at a time (one connection, one queue)")
         jobs = 1 if publisher else jobs
         outcomes = run_batch(_run_one_job, todo, args, jobs, "videos", quiet=quiet)
     failed = [o for o in outcomes if o.error]
