@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FACE_CLIP, run_cli
+from conftest import FACE_CLIP, NO_FACE_CLIP, run_cli
 
 from edge_emo.benchmarks.local_broker import Mosquitto as _Mosquitto
 from edge_emo.benchmarks.local_broker import MosquittoMissing, make_tls
@@ -246,6 +246,27 @@ def test_listen_stops_cleanly_on_ctrl_c_and_sigterm(broker, tmp_path, signum):
     code, err = finish(listener, timeout=30)
     assert code == 0 and "Traceback" not in err, err
     assert "0 entries from 0 devices written" in err
+
+
+def test_several_videos_share_one_connection_and_queue(broker, tmp_path):
+    """A batch with --mqtt runs in one process; each video is its own source."""
+    fleet = tmp_path / "fleet.jsonl"
+    listener = start_listener(broker.url(), fleet, count=24, seconds=60)  # 20 s + 4.1 s
+    out = tmp_path / "timelines"
+    result = run_cli("run", str(FACE_CLIP), str(NO_FACE_CLIP), "-o", str(out), "-j", "2",
+                     *mqtt_args(broker, tmp_path))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "videos run one at a time" in result.stderr
+    assert finish(listener)[0] == 0
+    received = read_lines(fleet)
+    by_source = {}
+    for m in received:
+        by_source.setdefault(m["source"], []).append(m["t"])
+    assert by_source[str(FACE_CLIP.resolve())] == list(range(20))
+    no_face = by_source[str(NO_FACE_CLIP.resolve())]
+    local = json.loads((out / "no_face.emotions.json").read_text())["seconds"]
+    assert no_face == [s["t"] for s in local] == [0, 1, 2, 3]
+    assert not any(m["face"] for m in received if m["source"] == str(NO_FACE_CLIP.resolve()))
 
 
 def test_broker_restart_mid_run_loses_nothing(broker, tmp_path):
