@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import FACE_CLIP, run_cli
 
 from edge_emo.benchmarks.model_latency import latency_stats
@@ -43,3 +44,20 @@ def test_benchmark_names_a_missing_model(tmp_path):
     result = run_cli("benchmark", "--quick", "--model", str(tmp_path / "nope.tflite"))
     assert result.returncode == 2 and "nope.tflite: no such file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_mqtt_load_script_smoke(tmp_path):
+    """The fleet load script end to end at toy size: it runs and finds no loss."""
+    import os
+
+    from edge_emo.benchmarks import local_broker, mqtt_load
+
+    if local_broker.MOSQUITTO is None:
+        if os.environ.get("CI"):
+            pytest.fail("mosquitto is not installed (.ci/run installs it)")
+        pytest.skip("mosquitto is not installed")
+    figures = mqtt_load.main(["--devices", "3", "--seconds", "3", "--per-process", "2",
+                              "--json", str(tmp_path / "load.json")])  # fmt: skip
+    assert figures["sent"] == figures["delivered_unique"] == 9
+    assert figures["in_order_per_device"] and figures["left_queued"] == 0
+    assert json.loads((tmp_path / "load.json").read_text())["publisher_processes"] == 2
