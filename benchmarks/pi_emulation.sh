@@ -16,7 +16,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${EDGE_EMO_PI_CACHE:-/var/tmp/edge-emo-pi}
 rootfs=$cache/rootfs
 cpus=${EDGE_EMO_PI_CPUS:-"cortex-a72 cortex-a76"}
-steps=${EDGE_EMO_PI_STEPS:-"info classifier run"}  # `run` takes ~10+ minutes per CPU
+steps=${EDGE_EMO_PI_STEPS:-"info classifier mqtt run"}  # `run` takes ~10+ minutes per CPU
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 host_python=${PYTHON:-$repo/.venv/bin/python}
 
@@ -88,6 +88,29 @@ verdict = "same as" if same else "DIFFERS from"
 print(f"{c.backend}: top-1 {c.labels[int(p.argmax())]} ({verdict} x86), max |diff| {diff:.2g}")
 sys.exit(0 if same and diff <= 1e-3 else 1)
 '
+# MQTT: the emulated device publishes through its SQLite queue to a Mosquitto on the host's
+# loopback (the chroot shares the host's network) and must see every PUBACK.
+check_mqtt='
+import sys
+from edge_runtime.mqtt.messages import emotion_message, emotion_topic, encode
+from edge_runtime.mqtt.publisher import MqttPublisher, PublisherOptions
+from edge_runtime.timeline import SecondEntry
+url, device = sys.argv[1], sys.argv[2]
+p = MqttPublisher.create(PublisherOptions.from_url(url, device=device, queue=f"/tmp/{device}.sqlite"))
+for t in range(5):
+    e = SecondEntry(t, True, {"neutral": 1.0}, "neutral", 1.0, 30, 30, 1)
+    p.publish(emotion_topic(p.prefix, device), encode(emotion_message(e, device=device, source="pi-check", model={})))
+left = p.close(flush_timeout_s=60)
+print(f"mqtt: {p.delivered} of 5 acknowledged, {left} left queued")
+sys.exit(0 if p.delivered == 5 and left == 0 else 1)
+'
+mqtt_port=""
+if [[ " $steps " == *" mqtt "* ]] && command -v mosquitto >/dev/null; then
+    mqtt_port=$("$host_python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+    mosquitto -p "$mqtt_port" > "$cache/mosquitto.log" 2>&1 &
+    mosquitto_pid=$!
+    trap 'cleanup; kill $mosquitto_pid 2>/dev/null || true' EXIT
+fi
 cat > "$work/summarise.py" <<'PY'
 import json, sys
 seconds = json.load(open(sys.argv[1]))["seconds"]
@@ -110,17 +133,22 @@ for cpu in $cpus; do
     }
     step info /opt/venv/bin/edge-emo info
     step classifier /opt/venv/bin/python -c "$check_classifier"
+    if [ -n "$mqtt_port" ]; then
+        step mqtt /opt/venv/bin/python -c "$check_mqtt" "mqtt://127.0.0.1:$mqtt_port/pi" "$cpu"
+    else
+        result[$cpu,mqtt]="not run (no mosquitto)"
+    fi
     step run /bin/sh -c "edge-emo run /opt/edge-emo/face_clip.mp4 -o /tmp/face_clip-$cpu.json \
         --overwrite -q && python /opt/edge-emo/summarise.py /tmp/face_clip-$cpu.json"
 done
 
 echo
-printf '| %-10s | %-30s | %-30s | %-30s |\n' "CPU" "edge-emo info" "classifier vs x86" "edge-emo run (test clip)"
-printf '|%s|%s|%s|%s|\n' "------------" "--------------------------------" "--------------------------------" "--------------------------------"
+printf '| %-10s | %-30s | %-30s | %-30s | %-30s |\n' "CPU" "edge-emo info" "classifier vs x86" "MQTT publish (5 entries)" "edge-emo run (test clip)"
+printf '|%s|%s|%s|%s|%s|\n' "------------" "--------------------------------" "--------------------------------" "--------------------------------" "--------------------------------"
 failed=0
 for cpu in $cpus; do
-    printf '| %-10s | %-30s | %-30s | %-30s |\n' "$cpu" "${result[$cpu,info]}" "${result[$cpu,classifier]}" "${result[$cpu,run]}"
-    [[ "${result[$cpu,info]}${result[$cpu,classifier]}${result[$cpu,run]}" == *FAIL* ]] && failed=1
+    printf '| %-10s | %-30s | %-30s | %-30s | %-30s |\n' "$cpu" "${result[$cpu,info]}" "${result[$cpu,classifier]}" "${result[$cpu,mqtt]}" "${result[$cpu,run]}"
+    [[ "${result[$cpu,info]}${result[$cpu,classifier]}${result[$cpu,mqtt]}${result[$cpu,run]}" == *FAIL* ]] && failed=1
 done
 echo "(emulated with $(qemu-aarch64-static --version | head -n 1); run times are emulation times, not Pi timings)"
 exit $failed
