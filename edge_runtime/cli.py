@@ -249,7 +249,7 @@ def run(
     mqtt: Annotated[
         str | None,
         typer.Option(
-            help="Also publish each second to mqtt[s]://[user@]host[:port]/PREFIX "
+            help="Also publish each second to mqtt\\[s]://\\[user@]host\\[:port]/PREFIX "
             "(password: $EDGE_EMO_MQTT_PASSWORD or --mqtt-password-file).",
             rich_help_panel=MQTT_PANEL,
         ),
@@ -392,7 +392,7 @@ def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, th
 @handle_errors
 def listen(
     url: Annotated[
-        str, typer.Argument(help="mqtt[s]://[user@]host[:port]/PREFIX, as given to run --mqtt.")
+        str, typer.Argument(help="mqtt\\[s]://\\[user@]host\\[:port]/PREFIX, as given to run --mqtt.")
     ],
     output: Annotated[
         Path | None,
