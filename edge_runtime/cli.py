@@ -392,7 +392,8 @@ def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, th
 @handle_errors
 def listen(
     url: Annotated[
-        str, typer.Argument(help="mqtt\\[s]://\\[user@]host\\[:port]/PREFIX, as given to run --mqtt.")
+        str,
+        typer.Argument(help="mqtt\\[s]://\\[user@]host\\[:port]/PREFIX, as given to run --mqtt."),
     ],
     output: Annotated[
         Path | None,

@@ -452,3 +452,10 @@ def _queued(path: Path) -> int:
         return _rows(path, "SELECT COUNT(*) FROM outbox")[0][0]
     except sqlite3.Error:
         return 0
+
+
+def test_help_shows_the_whole_url_form():
+    for command in ("run", "listen"):
+        result = _cli_env({"COLUMNS": "200"}, command, "--help")
+        assert result.returncode == 0
+        assert "mqtt[s]://[user@]host[:port]/PREFIX" in " ".join(result.stdout.split()), command
