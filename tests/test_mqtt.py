@@ -248,6 +248,28 @@ def test_listen_stops_cleanly_on_ctrl_c_and_sigterm(broker, tmp_path, signum):
     assert "0 entries from 0 devices written" in err
 
 
+def test_consumer_away_gets_its_backlog_and_skips_repeats(broker, tmp_path):
+    """listen's persistent session: what arrives while it is stopped waits at the broker;
+    appending to its own output, it skips seconds already written (a rerun's repeats)."""
+    fleet = tmp_path / "fleet.jsonl"
+    session = ["--client-id", "backlog-test"]
+    first = start_listener(broker.url(), fleet, *session, count=1000)
+    first.send_signal(signal.SIGINT)
+    assert finish(first)[0] == 0
+    run_args = ("run", str(FACE_CLIP), "-o", str(tmp_path / "c.json"), "-q", "--overwrite",
+                *mqtt_args(broker, tmp_path))  # fmt: skip
+    assert run_cli(*run_args).returncode == 0  # published while no consumer is connected
+    second = start_listener(broker.url(), fleet, *session, count=20, seconds=30)
+    assert finish(second)[0] == 0
+    assert [m["t"] for m in read_lines(fleet)] == list(range(20))
+
+    third = start_listener(broker.url(), fleet, *session, count=1, seconds=12)
+    assert run_cli(*run_args).returncode == 0  # the same clip again: the same 20 keys
+    code, err = finish(third)
+    assert code == 0 and "20 duplicates skipped" in err, err
+    assert len(read_lines(fleet)) == 20
+
+
 def test_several_videos_share_one_connection_and_queue(broker, tmp_path):
     """A batch with --mqtt runs in one process; each video is its own source."""
     fleet = tmp_path / "fleet.jsonl"
