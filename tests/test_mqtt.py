@@ -91,6 +91,21 @@ def test_outbox_full_drops_oldest_and_counts(tmp_path):
         assert box.dropped == 4  # the count survives restarts too
 
 
+def test_outbox_row_count_stays_exact(tmp_path):
+    """The count is kept in memory (a COUNT(*) per put scanned the table); it must not drift."""
+    import random
+
+    rng = random.Random(3)
+    with Outbox(tmp_path / "q.sqlite", max_messages=50) as box:
+        for _ in range(400):
+            if rng.random() < 0.7:
+                box.put("t", b"m")
+            else:
+                rows = box.after(0, rng.randint(1, 10))
+                box.remove([m.id for m in rows if rng.random() < 0.8] + [10**9])  # + unknown id
+            assert len(box) == box._count() <= 50
+
+
 def test_outbox_is_used_by_one_process_at_a_time(tmp_path):
     with Outbox(tmp_path / "q.sqlite"), pytest.raises(OutputError, match="another edge-emo"):
         Outbox(tmp_path / "q.sqlite")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from edge_runtime.errors import OutputError
 
-DEFAULT_MAX_MESSAGES = 86_400  # one day of per-second entries, about 40 MB
+DEFAULT_MAX_MESSAGES = 86_400  # one day of per-second entries: 44 MB full (446-byte messages)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -73,6 +73,7 @@ class Outbox:
             # extra fsync costs nothing measurable.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._rows = self._count()
         except sqlite3.DatabaseError as exc:
             self.close()
             raise OutputError(f"{self.path}: not a usable MQTT queue ({exc})") from None
@@ -85,22 +86,24 @@ class Outbox:
             raise OutputError(f"{self.path}: cannot queue an MQTT message ({exc})") from None
 
     def _put(self, topic: str, payload: bytes) -> int:
-        with self._lock, self._transaction():
-            self._db.execute("INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload))
-            first, last = self._db.execute("SELECT MIN(id), MAX(id) FROM outbox").fetchone()
-            if last - first + 1 <= self.max_messages:  # ids are dense but for acked holes
-                return 0
-            excess = self._count() - self.max_messages
-            if excess <= 0:
-                return 0
-            self._db.execute(
-                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
-                (excess,),
-            )
-            self._db.execute(
-                "UPDATE counters SET value = value + ? WHERE name = 'dropped'", (excess,)
-            )
-            return excess
+        # The row count is kept in memory (one process owns the file): COUNT(*) or a
+        # combined MIN/MAX would scan the table, and a put would cost ~40 ms at 86,400 rows.
+        with self._lock:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT INTO outbox (topic, payload) VALUES (?, ?)", (topic, payload)
+                )
+                excess = max(0, self._rows + 1 - self.max_messages)
+                if excess:
+                    self._db.execute(
+                        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
+                        (excess,),
+                    )
+                    self._db.execute(
+                        "UPDATE counters SET value = value + ? WHERE name = 'dropped'", (excess,)
+                    )
+            self._rows += 1 - excess  # after the commit: a rollback changes nothing
+        return excess
 
     def after(self, last_id: int, limit: int) -> list[QueuedMessage]:
         """Up to `limit` messages with an id above `last_id`, oldest first."""
@@ -115,12 +118,15 @@ class Outbox:
         """Forget acknowledged messages."""
         if not ids:
             return
-        with self._lock, self._transaction():
-            self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+        with self._lock:
+            with self._transaction():
+                deleted = self._db.executemany(
+                    "DELETE FROM outbox WHERE id = ?", [(i,) for i in ids]
+                ).rowcount
+            self._rows -= deleted
 
     def __len__(self) -> int:
-        with self._lock:
-            return self._count()
+        return self._rows
 
     @property
     def dropped(self) -> int:
