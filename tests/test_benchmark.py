@@ -61,3 +61,14 @@ def test_mqtt_load_script_smoke(tmp_path):
     assert figures["sent"] == figures["delivered_unique"] == 9
     assert figures["in_order_per_device"] and figures["left_queued"] == 0
     assert json.loads((tmp_path / "load.json").read_text())["publisher_processes"] == 2
+
+
+def test_mqtt_queue_script_smoke():
+    """The queue benchmark at toy size: fills to the bound, drops at it, drains it all."""
+    from edge_emo.benchmarks import local_broker, mqtt_queue
+
+    if local_broker.MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed")
+    figures = mqtt_queue.main(["--entries", "200"])
+    assert figures["dropped_at_bound"] == 100 and figures["drained"] == 200
+    assert figures["left"] == 0 and figures["size_on_disk_mb"] > 0

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from edge_runtime.errors import OutputError
 
-DEFAULT_MAX_MESSAGES = 86_400  # one day of per-second entries: 44 MB full (446-byte messages)
+DEFAULT_MAX_MESSAGES = 86_400  # one day of per-second entries: 44 MB when full
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
