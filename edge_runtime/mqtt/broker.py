@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import socket
 import ssl
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -83,6 +85,11 @@ class ConnectionOptions:
     tls: TlsFiles = TlsFiles()
     keepalive_s: int = 30
     reconnect_max_s: int = 30
+
+
+def warn(message: str) -> None:
+    """A one-line MQTT notice on stderr (never containing the password)."""
+    print(f"edge-emo: mqtt: {message}", file=sys.stderr, flush=True)
 
 
 def check_topic_part(value: str, what: str, allow_slash: bool = False) -> str:
@@ -184,6 +191,37 @@ def describe_connect_error(address: BrokerAddress, exc: BaseException) -> tuple[
 def describe_refusal(address: BrokerAddress, reason_code) -> BrokerError:
     """The broker answered CONNACK with a refusal: bad credentials, not authorised, ..."""
     return BrokerError(f"{address}: the broker refused the connection ({reason_code})")
+
+
+class StartupHandshake:
+    """A refusal in the broker's first answer is fatal (wrong password: retrying cannot help);
+    after start-up a refusal is a warning and paho keeps retrying with back-off."""
+
+    def __init__(self, address: BrokerAddress, warn) -> None:
+        self.address = address
+        self.warn = warn
+        self._over = threading.Event()
+        self._refusal: BrokerError | None = None
+
+    def refused(self, client, reason_code) -> None:
+        """From on_connect when the CONNACK is a refusal."""
+        refusal = describe_refusal(self.address, reason_code)
+        if self._over.is_set():
+            self.warn(f"{refusal}; retrying")
+            return
+        self._refusal = refusal
+        self._over.set()
+        client.disconnect()  # do not retry with credentials the broker refused
+
+    def accepted(self) -> None:
+        self._over.set()
+
+    def finish(self, connected: bool, timeout_s: float) -> BrokerError | None:
+        """Wait for the first answer if a connection is open; the refusal, if there was one."""
+        if connected:
+            self._over.wait(timeout_s)
+        self._over.set()
+        return self._refusal
 
 
 def _redacted(url: str) -> str:

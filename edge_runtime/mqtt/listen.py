@@ -23,9 +23,10 @@ from typing import IO, Any
 from edge_runtime.errors import OutputError
 from edge_runtime.mqtt.broker import (
     ConnectionOptions,
+    StartupHandshake,
     connect_in_background,
-    describe_refusal,
     make_client,
+    warn,
 )
 from edge_runtime.mqtt.messages import SCHEMA, message_key
 
@@ -109,8 +110,7 @@ class FleetListener:
         self.state = FleetState()
         self.dedup = Deduplicator()
         self.done = threading.Event()
-        self._first_answer = threading.Event()
-        self._refusal: BaseException | None = None
+        self._handshake = StartupHandshake(options.connection.address, warn)
         self._lock = threading.Lock()
         self._out: IO[str] | None = None
         self.client = make_client(options.connection, clean=False)
@@ -135,14 +135,13 @@ class FleetListener:
                 raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
 
         def unreachable(reason: str) -> None:
-            print(f"edge-emo: mqtt: {reason}; retrying", file=sys.stderr, flush=True)
+            warn(f"{reason}; retrying")
 
-        if connect_in_background(self.client, self.options.connection, unreachable):
-            self._first_answer.wait(10.0)
-        self._first_answer.set()  # from now on a refusal is a warning and paho retries
-        if self._refusal is not None:
+        connected = connect_in_background(self.client, self.options.connection, unreachable)
+        refusal = self._handshake.finish(connected, 10.0)
+        if refusal is not None:
             self.stop()
-            raise self._refusal
+            raise refusal
 
     def stop(self) -> None:
         self.client.disconnect()
@@ -154,21 +153,14 @@ class FleetListener:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            refusal = describe_refusal(self.options.connection.address, reason_code)
-            if not self._first_answer.is_set():
-                self._refusal = refusal
-                self._first_answer.set()
-                client.disconnect()
-            else:
-                print(f"edge-emo: mqtt: {refusal}; retrying", file=sys.stderr, flush=True)
+            self._handshake.refused(client, reason_code)
             return
         client.subscribe([(f"{self.prefix}/+/emotion", 1), (f"{self.prefix}/+/status", 1)])
-        self._first_answer.set()
+        self._handshake.accepted()
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         if any(code.is_failure for code in reason_codes):
-            print(f"edge-emo: mqtt: the broker refused the subscription ({reason_codes})",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            warn(f"the broker refused the subscription ({reason_codes})")
             return
         if not self.subscribed.is_set() and not self.quiet:
             print(f"edge-emo: listen: subscribed to {self.prefix}/+/emotion at "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import json
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,13 +21,14 @@ from edge_runtime.errors import InputError
 from edge_runtime.mqtt.broker import (
     BrokerAddress,
     ConnectionOptions,
+    StartupHandshake,
     TlsFiles,
     check_topic_part,
     connect_in_background,
-    describe_refusal,
     device_id_default,
     make_client,
     read_password,
+    warn,
 )
 from edge_runtime.mqtt.messages import (
     HA_DISCOVERY_PREFIX,
@@ -101,10 +101,6 @@ class _SendState:
     generation: int = -1  # the connection the in-flight rows were sent on
 
 
-def warn(message: str) -> None:
-    print(f"edge-emo: mqtt: {message}", file=sys.stderr, flush=True)
-
-
 class MqttPublisher:
     """Durable QoS 1 publishing for one device; create with `MqttPublisher.create(options)`."""
 
@@ -120,8 +116,7 @@ class MqttPublisher:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._connected = threading.Event()
-        self._first_answer = threading.Event()
-        self._refusal: BaseException | None = None
+        self._handshake = StartupHandshake(options.connection.address, warn)
         self._generation = 0
         self._warned_down = False
         self.client = client
@@ -160,13 +155,12 @@ class MqttPublisher:
             warn(f"{reason}; queuing entries in {self.outbox.path} and retrying")
             self._warned_down = True
 
-        if connect_in_background(self.client, self.options.connection, unreachable):
-            self._first_answer.wait(self.options.connect_timeout_s)
-        self._first_answer.set()  # from now on a refusal is a warning and paho retries
+        connected = connect_in_background(self.client, self.options.connection, unreachable)
+        refusal = self._handshake.finish(connected, self.options.connect_timeout_s)
         self._sender.start()
-        if self._refusal is not None:
+        if refusal is not None:
             self._shutdown()
-            raise self._refusal
+            raise refusal
 
     # ---------------------------------------------------------------- caller's side
 
@@ -234,13 +228,7 @@ class MqttPublisher:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            refusal = describe_refusal(self.options.connection.address, reason_code)
-            if not self._first_answer.is_set():
-                self._refusal = refusal
-                self._first_answer.set()
-                client.disconnect()  # do not retry with credentials the broker refused
-            else:
-                warn(f"{refusal}; retrying")
+            self._handshake.refused(client, reason_code)
             return
         self.connects += 1
         self._generation += 1
@@ -253,7 +241,7 @@ class MqttPublisher:
         for topic, payload in list(self._retained.items()):
             client.publish(topic, payload, qos=1, retain=True)
         self._connected.set()
-        self._first_answer.set()
+        self._handshake.accepted()
         self._wake.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
