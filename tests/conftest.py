@@ -42,6 +42,19 @@ def run_without_tensorflow(code: str, timeout: float = 180) -> subprocess.Comple
     )  # fmt: skip
 
 
+def require_mosquitto() -> None:
+    """Skip where Debian's mosquitto is missing; under CI (.ci/run installs it) fail instead."""
+    from edge_emo.benchmarks.local_broker import MosquittoMissing
+    from edge_emo.benchmarks.local_broker import require_mosquitto as find
+
+    try:
+        find()
+    except MosquittoMissing as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+
+
 def run_cli(
     *args: str, timeout: float = 300, cwd: Path | None = None
 ) -> subprocess.CompletedProcess:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from conftest import FACE_CLIP, run_cli
+from conftest import FACE_CLIP, require_mosquitto, run_cli
 
 from edge_emo.benchmarks.model_latency import latency_stats
 
@@ -48,14 +47,9 @@ def test_benchmark_names_a_missing_model(tmp_path):
 
 def test_mqtt_load_script_smoke(tmp_path):
     """The fleet load script end to end at toy size: it runs and finds no loss."""
-    import os
+    from edge_emo.benchmarks import mqtt_load
 
-    from edge_emo.benchmarks import local_broker, mqtt_load
-
-    if local_broker.MOSQUITTO is None:
-        if os.environ.get("CI"):
-            pytest.fail("mosquitto is not installed (.ci/run installs it)")
-        pytest.skip("mosquitto is not installed")
+    require_mosquitto()
     figures = mqtt_load.main(["--devices", "3", "--seconds", "3", "--per-process", "2",
                               "--json", str(tmp_path / "load.json")])  # fmt: skip
     assert figures["sent"] == figures["delivered_unique"] == 9
@@ -65,10 +59,9 @@ def test_mqtt_load_script_smoke(tmp_path):
 
 def test_mqtt_queue_script_smoke():
     """The queue benchmark at toy size: fills to the bound, drops at it, drains it all."""
-    from edge_emo.benchmarks import local_broker, mqtt_queue
+    from edge_emo.benchmarks import mqtt_queue
 
-    if local_broker.MOSQUITTO is None:
-        pytest.skip("mosquitto is not installed")
+    require_mosquitto()
     figures = mqtt_queue.main(["--entries", "200"])
     assert figures["dropped_at_bound"] == 100 and figures["drained"] == 200
     assert figures["left"] == 0 and figures["size_on_disk_mb"] > 0

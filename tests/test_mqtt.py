@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FACE_CLIP, NO_FACE_CLIP, run_cli
+from conftest import FACE_CLIP, NO_FACE_CLIP, require_mosquitto, run_cli
 
 from edge_emo.benchmarks.local_broker import Mosquitto as _Mosquitto
-from edge_emo.benchmarks.local_broker import MosquittoMissing, make_tls
+from edge_emo.benchmarks.local_broker import make_tls
 from edge_runtime.errors import InputError, OutputError
 from edge_runtime.mqtt.broker import BrokerAddress, ConnectionOptions
 from edge_runtime.mqtt.listen import Deduplicator
@@ -31,13 +31,9 @@ EDGE_EMO = Path(sys.executable).with_name("edge-emo")
 
 
 def Mosquitto(*args, **kwargs) -> _Mosquitto:
-    """The broker, or a skip where mosquitto is missing (a failure under CI: .ci/run installs it)."""
-    try:
-        return _Mosquitto(*args, **kwargs)
-    except MosquittoMissing as exc:
-        if os.environ.get("CI"):
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
+    """The broker, or a skip where mosquitto is missing (a failure under CI)."""
+    require_mosquitto()
+    return _Mosquitto(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------- pure parts
