@@ -253,8 +253,51 @@ def test_round_trip_of_a_real_clip(broker, tmp_path):
 def test_listen_stops_cleanly_on_ctrl_c_and_sigterm(broker, tmp_path, signum):
     fleet = tmp_path / "fleet.jsonl"
     listener = start_listener(broker.url(), fleet, count=1000)
-    listener.send_signal(signum)
+    listener.send_signal(signum)  # the instant it subscribed (issue 18's race)
     code, err = finish(listener, timeout=30)
+    assert code == 0 and "Traceback" not in err, err
+    assert "0 entries from 0 devices written" in err
+
+
+def _silent_broker():
+    """A TCP port that accepts connections and never answers: a CONNACK that never comes."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    return server
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("moment", ["broker unreachable", "waiting for CONNACK"])
+def test_listen_stops_cleanly_during_start_up(tmp_path, signum, moment):
+    """Ctrl-C/SIGTERM before the connection is up: the same clean stop (exit 0, summary)."""
+    from edge_emo.benchmarks.local_broker import free_port
+
+    command = [str(EDGE_EMO), "listen", "", "-o", str(tmp_path / "fleet.jsonl"), "--seconds", "60"]
+    server = None
+    if moment == "broker unreachable":  # nothing listens: paho retries in the background
+        command[2] = f"mqtt://127.0.0.1:{free_port()}/test"
+    else:
+        server = _silent_broker()
+        command[2] = f"mqtt://127.0.0.1:{server.getsockname()[1]}/test"
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    accepted = None
+    try:
+        if server is None:
+            for line in process.stderr:  # its warning comes once the first connect failed
+                if "retrying" in line:
+                    break
+        else:
+            server.settimeout(30)
+            accepted, _ = server.accept()  # it is connecting; the CONNACK will never come
+        process.send_signal(signum)
+        code, err = finish(process, timeout=30)
+    finally:
+        for sock in (accepted, server):
+            if sock is not None:
+                sock.close()
     assert code == 0 and "Traceback" not in err, err
     assert "0 entries from 0 devices written" in err
 

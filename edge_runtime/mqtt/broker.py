@@ -12,10 +12,12 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from edge_runtime.cancel import stop_requested
 from edge_runtime.errors import BrokerError, InputError
 
 PASSWORD_ENV = "EDGE_EMO_MQTT_PASSWORD"
@@ -217,9 +219,15 @@ class StartupHandshake:
         self._over.set()
 
     def finish(self, connected: bool, timeout_s: float) -> BrokerError | None:
-        """Wait for the first answer if a connection is open; the refusal, if there was one."""
+        """Wait for the first answer if a connection is open; the refusal, if there was one.
+
+        The wait ends early when a stop was asked for (Ctrl-C, SIGTERM; see cancel.py).
+        """
         if connected:
-            self._over.wait(timeout_s)
+            deadline = time.monotonic() + timeout_s
+            while not self._over.wait(0.05) and not stop_requested():
+                if time.monotonic() >= deadline:
+                    break
         self._over.set()
         return self._refusal
 

@@ -9,9 +9,7 @@ between broker and file; a repeat is counted and skipped.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
 import sys
 import threading
 import time
@@ -20,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from edge_runtime.cancel import stop_on_signals, stop_requested
 from edge_runtime.errors import OutputError
 from edge_runtime.mqtt.broker import (
     ConnectionOptions,
@@ -260,19 +259,18 @@ def summary_table(state: FleetState, now: float | None = None):
 
 
 def listen(options: ListenOptions, quiet: bool = False) -> dict[str, Any]:
-    """Run until Ctrl-C, --seconds or --count; returns the totals."""
+    """Run until Ctrl-C/SIGTERM, --seconds or --count; returns the totals.
+
+    From its first line on, Ctrl-C and SIGTERM only ask for a stop (cancel.py): the
+    connection wait and the live loop end at their next check, and every path out goes
+    through the same clean-up, so a stop during start-up is as clean as a later one.
+    """
     from rich.console import Console, Group
     from rich.live import Live
     from rich.text import Text
 
-    def stop_on_sigterm(signum, frame):  # a service manager's stop = Ctrl-C
-        raise KeyboardInterrupt
-
-    with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(signal.SIGTERM, stop_on_sigterm)
     listener = FleetListener(options)
     listener.quiet = quiet
-    listener.start()
     console = Console(stderr=True, quiet=quiet)
     deadline = None if options.seconds is None else time.monotonic() + options.seconds
 
@@ -284,20 +282,27 @@ def listen(options: ListenOptions, quiet: bool = False) -> dict[str, Any]:
         )
         return Group(summary_table(listener.state), footer)
 
+    def running() -> bool:
+        if listener.done.is_set() or stop_requested():
+            return False
+        return deadline is None or time.monotonic() < deadline
+
     try:
-        with Live(view(), console=console, refresh_per_second=2, transient=False) as live:
-            while not listener.done.is_set():
-                if deadline is not None and time.monotonic() >= deadline:
-                    break
-                listener.done.wait(0.5)
-                live.update(view())
-            live.update(view())
-        if not console.is_terminal:
-            console.line()  # Live leaves its last frame without a newline off a terminal
+        with stop_on_signals():  # the clean-up runs inside it: a signal there is a stop too
+            try:
+                listener.start()
+                if running():
+                    with Live(view(), console=console, refresh_per_second=2) as live:
+                        while running():
+                            listener.done.wait(0.2)
+                            live.update(view())
+                        live.update(view())
+                    if not console.is_terminal:
+                        console.line()  # Live leaves its last frame without a newline
+            finally:
+                listener.stop()
     except KeyboardInterrupt:
-        pass
-    finally:
-        listener.stop()
+        pass  # a stop asked for with Ctrl-C or SIGTERM is a normal end
     state = listener.state
     return {
         "written": state.written,
