@@ -149,6 +149,7 @@ def convert_command(
     from edge_emo.train.config import TrainConfig
     from edge_emo.train.data import load_dataset
     from edge_emo.train.metrics import classification_report
+    from edge_emo.train.splits import describe_subjects, split_from_record
     from edge_emo.train.windows import clip_predictions, clip_windows, random_crops
 
     log = log or Console(highlight=False).print
@@ -159,7 +160,7 @@ def convert_command(
         raise ModelError(
             f"{sidecar_path(model_path)}: no train_config; was this model made by `edge-emo train`?"
         )
-    config = TrainConfig(**meta.extra["train_config"])
+    config = TrainConfig.from_dict(meta.extra["train_config"])
     output = output or model_path.with_name(f"{model_path.stem}-{quant}.tflite")
     if output.suffix != ".tflite":
         raise InputError(f"{output}: the output must end in .tflite")
@@ -169,21 +170,25 @@ def convert_command(
         raise ModelError(f"{model_path}: Keras cannot load it ({exc})") from None
 
     dataset = load_dataset(data_dir, calm=calm, fps=meta.fps)
-    split = meta.training_data.get("split", {})
-    train_subjects = split.get("train") or dataset.subjects
-    held_out = split.get("test") or split.get("val") or []
+    try:
+        split = split_from_record(meta.training_data.get("split", {}), dataset.subjects)
+    except ValueError as exc:
+        raise InputError(f"{data_dir}: {exc}") from None
+    train_subjects = split.train
+    held_out = split.test or split.val
     if not set(held_out) & set(dataset.subjects):
         raise InputError(
-            f"{data_dir}: holds none of the model's held-out subjects ({' '.join(held_out)})"
+            f"{data_dir}: holds none of the model's held-out subjects ({describe_subjects(held_out)})"
         )
     spec = meta.normalisation
     rng = np.random.default_rng(config.seed)
     calibration = None
     if quant == "int8":
-        crops, _ = random_crops(dataset.subset(train_subjects).clips, config.window, 1, rng, spec)
+        crops = random_crops(dataset.subset(train_subjects).clips, config.window, 1, rng, spec).x
         calibration = representative_windows(crops, representative, config.seed)
         log(
-            f"calibrating on {len(calibration)} real training windows from subjects {' '.join(train_subjects)}"
+            f"calibrating on {len(calibration)} real training windows from subjects "
+            f"{describe_subjects(train_subjects)}"
         )
     t0 = time.perf_counter()
     flatbuffer = to_tflite(model, config, quant, calibration)
@@ -204,6 +209,7 @@ def convert_command(
         )
 
     test_set = dataset.subset(held_out)
+    test_set.clips = [c for c in test_set.clips if c.label >= 0]
     x, _, owners = clip_windows(test_set.clips, config.window, config.eval_hop, spec)
     float_probs = model.predict(x, batch_size=256, verbose=0)
     tfl_meta = ModelMetadata(name=output.stem, labels=meta.labels, window=meta.window, fps=meta.fps)
@@ -220,7 +226,7 @@ def convert_command(
     report.agreement = float((float_probs.argmax(1) == tfl_probs.argmax(1)).mean() * 100)
     report.float_accuracy, report.tflite_accuracy = float_clip["accuracy"], tfl_clip["accuracy"]
     log(
-        f"held-out subjects {' '.join(held_out)}: {len(x)} windows, top-1 agreement {report.agreement:.2f}%, "
+        f"held-out subjects {describe_subjects(held_out)}: {len(x)} windows, top-1 agreement {report.agreement:.2f}%, "
         f"clip accuracy float {report.float_accuracy:.4f} -> {quant} {report.tflite_accuracy:.4f} "
         f"(drop {report.accuracy_drop_points:+.2f} points)"
     )

@@ -561,15 +561,54 @@ def train(
     seed: Annotated[int, typer.Option()] = 42,
     val_subjects: Annotated[
         str | None,
-        typer.Option(help="Comma-separated subjects held out for validation (default: every 6th)."),
+        typer.Option(
+            help="Comma-separated subjects (or patterns such as 'fer-PublicTest-*') for "
+            "validation (default: every 5th from the 5th)."
+        ),
     ] = None,
+    test_subjects: Annotated[
+        str | None,
+        typer.Option(
+            help="Subjects or patterns held out for the final test (default: every 5th from the 3rd)."
+        ),
+    ] = None,
+    roll: Annotated[
+        bool, typer.Option(help="Normalise head roll: rotate each frame so the eyes are level.")
+    ] = False,
+    augment: Annotated[
+        bool,
+        typer.Option(help="Tracker-like augmentation: jitter, roll, scale, dropped frames."),
+    ] = True,
+    clips_per_epoch: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Train each epoch on a random sample of this many clips (0 = all)."
+        ),
+    ] = 0,
+    crops_per_clip: Annotated[
+        int, typer.Option(min=1, help="Random windows per clip and epoch.")
+    ] = 2,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
     folds: Annotated[
         int, typer.Option(min=0, help="k-fold by subject (report only; 0 = hold-out).")
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Train the Conv1D+BiLSTM classifier with a subject-independent validation split."""
+    """Train the Conv1D+BiLSTM classifier with a subject-independent validation split.
+
+    Learns from human labels and from a teacher's soft labels (`edge-emo label`) alike.
+    """
     trainer = _train_module("train.trainer")
+    config_module = _train_module("train.config")
+    augment_module = _train_module("train.augment")
+    from edge_runtime.normalise import NormalisationSpec
+
+    config = config_module.TrainConfig(
+        augment=augment_module.AugmentOptions() if augment else augment_module.NO_AUGMENT,
+        clips_per_epoch=clips_per_epoch,
+        crops_per_clip=crops_per_clip,
+        batch_size=batch_size,
+    )
     trainer.train_command(
         data_dir,
         output,
@@ -577,9 +616,36 @@ def train(
         epochs=epochs,
         seed=seed,
         val_subjects=val_subjects,
+        test_subjects=test_subjects,
         folds=folds,
         quiet=quiet,
+        config=config,
+        spec=NormalisationSpec(roll=roll),
     )
+
+
+@app.command()
+@handle_errors
+def label(
+    videos: Annotated[list[Path], typer.Argument(help="Real face videos, or folders of them.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Training-data folder to write or extend.")
+    ],
+    teacher: Annotated[
+        Path | None,
+        typer.Option(
+            help="Image emotion teacher (.tflite/.onnx with a .json config beside it; "
+            "default: the bundled FER2013 mini-Xception)."
+        ),
+    ] = None,
+    subject: Annotated[
+        str | None,
+        typer.Option(help="The person in these videos (default: each video is its own person)."),
+    ] = None,
+) -> None:
+    """Label real face video with a frame-level teacher: landmark CSVs + soft labels for `train`."""
+    labeller = _train_module("train.label")
+    labeller.label_command(videos, output, teacher_path=teacher, subject=subject)
 
 
 @app.command()

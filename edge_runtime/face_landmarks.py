@@ -37,6 +37,7 @@ class FaceLandmarkerOptions:
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     model_path: str | Path | None = None
+    blendshapes: bool = False  # also MediaPipe's 52 expression scores (same graph call)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class FaceObservation:
     mesh: np.ndarray  # (478, 3): x, y in pixels, z in MediaPipe's relative units
     ibug68: np.ndarray  # (68, 2) pixels
     face_count: int
+    blendshapes: np.ndarray | None = None  # (52,) scores in [0, 1], when asked for
 
 
 class FaceLandmarker:
@@ -76,6 +78,7 @@ class FaceLandmarker:
             min_face_detection_confidence=options.min_detection_confidence,
             min_face_presence_confidence=options.min_presence_confidence,
             min_tracking_confidence=options.min_tracking_confidence,
+            output_face_blendshapes=options.blendshapes,
         )
         with native_stderr_silenced():
             landmarker = vision.FaceLandmarker.create_from_options(mp_options)
@@ -106,8 +109,14 @@ class FaceLandmarker:
             np.array([(p.x * width, p.y * height, p.z * width) for p in face], dtype=np.float32)
             for face in faces
         ]
-        mesh = max(meshes, key=_bbox_area)
-        return FaceObservation(mesh=mesh, ibug68=mediapipe_to_ibug68(mesh), face_count=len(faces))
+        largest = max(range(len(meshes)), key=lambda i: _bbox_area(meshes[i]))
+        mesh = meshes[largest]
+        scores = None
+        if self.options.blendshapes and result.face_blendshapes:
+            scores = np.array([c.score for c in result.face_blendshapes[largest]], dtype=np.float32)
+        return FaceObservation(
+            mesh=mesh, ibug68=mediapipe_to_ibug68(mesh), face_count=len(faces), blendshapes=scores
+        )
 
     def close(self) -> None:
         """Release the graph now (not at interpreter shutdown); safe to call twice."""

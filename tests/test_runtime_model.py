@@ -126,6 +126,8 @@ def test_runtime_works_without_tensorflow():
         assert queued == len(doc["seconds"]), queued
         bad = [m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")]
         assert not bad, bad
+        training = [m for m in sys.modules if m.startswith(("edge_emo.train", "edge_emo.convert"))]
+        assert not training, training  # the teacher and all training code stay out of run
         print("OK", c.backend, len(doc["seconds"]))
         """
     )

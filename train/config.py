@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+from .augment import AugmentOptions
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,22 @@ class TrainConfig:
     epochs: int = 40
     patience: int = 6
     crops_per_clip: int = 2
+    clips_per_epoch: int = (
+        0  # 0 = every training clip each epoch; else a random sample of this many
+    )
     eval_hop: int = 15
     seed: int = 42
+    augment: AugmentOptions = field(default_factory=AugmentOptions)
+    class_balance: bool = True  # inverse-frequency sample weights
+    select_on: str = "macro_f1"  # validation figure for early stopping: macro_f1 or accuracy
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        """Read back `to_dict` (older sidecars lack the newer fields: defaults fill them)."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if isinstance(known.get("augment"), dict):
+            known["augment"] = AugmentOptions(**known["augment"])
+        return cls(**known)

@@ -6,8 +6,11 @@ intensity, statement, repetition and actor. Its 8 emotions map onto our 7 labels
 pleasant expression in RAVDESS, and merging it into `neutral` would triple that class
 (188 -> 564 clips) with faces that are not neutral. `--calm neutral` merges it anyway.
 
-Any other data: a folder of landmark CSVs (e.g. from `edge-emo extract`) with a
-`labels.csv` of `file,label,subject` rows, label being one of the 7 label names.
+Any other data: a folder of landmark CSVs (e.g. from `edge-emo extract` or `edge-emo
+label`) with a `labels.csv` of `file,label,subject[,soft]` rows, label being one of the 7
+label names, or empty when `soft` names a per-frame soft-label file (a teacher's
+probabilities, written by `edge-emo label`). Stills bundles (`*.stills.npz`, see
+stills.py) in the same folder are loaded too: each image is a one-frame clip.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ RAVDESS_EMOTIONS = {
 }
 CALM_POLICIES = ("drop", "neutral")
 LABELS_FILE = "labels.csv"
+STILLS_GLOB = "*.stills.npz"
+NO_LABEL = -1
 
 
 @dataclass(frozen=True)
@@ -50,25 +55,39 @@ class ClipInfo:
     """What a file name or labels.csv says about one clip."""
 
     path: Path
-    label: int
+    label: int  # NO_LABEL when only soft labels are known
     subject: str
     attributes: dict[str, str] = field(default_factory=dict)
+    soft: Path | None = None  # per-frame soft labels (teacher probabilities)
 
 
 @dataclass
 class Clip:
-    """A labelled clip's landmarks at the model rate: (T, 68, 2) pixels, NaN where untracked."""
+    """A labelled clip's landmarks at the model rate: (T, 68, 2) pixels, NaN where untracked.
+
+    `soft` holds per-frame probabilities (T, 7) where a teacher labelled the clip (NaN
+    where it saw no face). A still image is a clip of one frame (`still`).
+    """
 
     info: ClipInfo
     points: np.ndarray
+    soft: np.ndarray | None = None
 
     @property
     def label(self) -> int:
-        return self.info.label
+        """The human label, or else the arg-max of the mean soft label (for reports)."""
+        if self.info.label != NO_LABEL or self.soft is None:
+            return self.info.label
+        mean = np.nanmean(self.soft, axis=0) if np.isfinite(self.soft).any() else None
+        return NO_LABEL if mean is None else int(np.argmax(mean))
 
     @property
     def subject(self) -> str:
         return self.info.subject
+
+    @property
+    def still(self) -> bool:
+        return len(self.points) == 1
 
 
 @dataclass
@@ -83,7 +102,7 @@ class Dataset:
         return sorted({c.subject for c in self.clips}, key=_subject_key)
 
     def class_counts(self) -> dict[str, int]:
-        counts = Counter(c.label for c in self.clips)
+        counts = Counter(c.label for c in self.clips)  # soft-only clips: their arg-max
         return {LABELS[i]: counts.get(i, 0) for i in range(len(LABELS))}
 
     def subset(self, subjects: Sequence[str]) -> Dataset:
@@ -180,28 +199,80 @@ def _read_labels_file(path: Path) -> list[ClipInfo]:
             file, label, subject = row["file"].strip(), row["label"].strip(), row["subject"].strip()
         except (KeyError, AttributeError):
             raise InputError(f"{path}: needs columns file,label,subject (line {number})") from None
+        soft = (row.get("soft") or "").strip()
+        if not label and not soft:
+            raise InputError(f"{path}: line {number}: a row needs a label or a soft-label file")
         try:
-            index = label_index(label)
+            index = label_index(label) if label else NO_LABEL
         except ValueError as exc:
             raise InputError(f"{path}: line {number}: {exc}") from None
-        infos.append(ClipInfo(path.parent / file, index, subject))
+        infos.append(
+            ClipInfo(path.parent / file, index, subject, soft=path.parent / soft if soft else None)
+        )
     if not infos:
         raise InputError(f"{path}: no rows")
     return infos
 
 
 def load_clip(info: ClipInfo, fps: float = 30.0) -> Clip:
-    """Read one clip and resample it to `fps` by its timestamps."""
+    """Read one clip (and its soft labels) and resample it to `fps` by its timestamps."""
     track = read_landmark_csv(info.path)
-    points = resample_array(track.timestamps - track.timestamps[0], track.points, fps)
-    return Clip(info, points)
+    start = track.timestamps[0]
+    points = resample_array(track.timestamps - start, track.points, fps)
+    soft = None
+    if info.soft is not None:
+        from .label import read_teacher_csv
+
+        times, probs = read_teacher_csv(info.soft)
+        soft = nearest_rows(times - start, probs, len(points), fps)
+    return Clip(info, points, soft)
+
+
+def nearest_rows(times: np.ndarray, values: np.ndarray, n: int, fps: float) -> np.ndarray:
+    """Rows of `values` (at `times`, seconds) nearest to each of n frames at `fps`."""
+    grid = np.arange(n) / fps
+    right = np.clip(np.searchsorted(times, grid), 1, max(len(times) - 1, 1))
+    left = right - 1
+    pick = np.where(
+        np.abs(times[left] - grid) <= np.abs(times[np.minimum(right, len(times) - 1)] - grid),
+        left,
+        right,
+    )
+    return values[np.minimum(pick, len(values) - 1)]
+
+
+def load_stills(path: Path) -> list[Clip]:
+    """The one-frame clips of a stills bundle (stills.py)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            points, labels = data["points"], data["labels"]
+            subjects, files, soft = data["subjects"], data["files"], data["soft"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"{path}: not a stills bundle ({exc})") from None
+    if points.ndim != 3 or points.shape[1:] != (68, 2) or len(labels) != len(points):
+        raise InputError(f"{path}: not a stills bundle (points must be (N, 68, 2))")
+    clips = []
+    for i in range(len(points)):
+        has_soft = bool(np.isfinite(soft[i]).all())
+        info = ClipInfo(
+            path / str(files[i]), int(labels[i]), str(subjects[i]), {"bundle": path.name}
+        )
+        clips.append(
+            Clip(info, points[i : i + 1].astype(np.float64), soft[i : i + 1] if has_soft else None)
+        )
+    return clips
 
 
 def load_dataset(
     data_dir: str | os.PathLike, calm: str = "drop", fps: float = 30.0, workers: int | None = None
 ) -> Dataset:
     """Load every labelled clip of `data_dir`, parsing in parallel over all cores."""
-    infos, source, skipped = list_clips(data_dir, calm)
+    root = Path(data_dir)
+    bundles = sorted(root.glob(STILLS_GLOB)) if root.is_dir() else []
+    if bundles and not (root / LABELS_FILE).is_file():
+        infos, source, skipped = [], "stills", {}
+    else:
+        infos, source, skipped = list_clips(data_dir, calm)
     workers = workers or os.cpu_count() or 1
     # Fork is cheap and needs no __main__ guard in the caller's script, but forking a
     # process that already runs TensorFlow's thread pools is unsafe: parse serially then.
@@ -212,6 +283,10 @@ def load_dataset(
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             clips = list(pool.map(load_clip, infos, [fps] * len(infos), chunksize=32))
+    for bundle in bundles:
+        clips.extend(load_stills(bundle))
+    if bundles and infos:
+        source = f"{source}+stills"
     counts = Counter(LABELS[c.label] for c in clips)
     description = (
         f"{len(clips)} clips, {len({c.subject for c in clips})} subjects from {Path(data_dir).name} ({source}); "

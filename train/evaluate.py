@@ -20,6 +20,7 @@ from edge_runtime.metadata import ModelMetadata, load_metadata, write_metadata
 from .config import TrainConfig
 from .data import load_dataset
 from .metrics import classification_report
+from .splits import expand_subjects, split_from_record
 from .windows import clip_predictions, clip_windows
 
 
@@ -41,16 +42,24 @@ def evaluate_model(
     """Clip-level report of `model_path` on the chosen subjects of `data_dir`."""
     meta = load_metadata(model_path)
     config = (
-        TrainConfig(**meta.extra["train_config"]) if "train_config" in meta.extra else TrainConfig()
+        TrainConfig.from_dict(meta.extra["train_config"])
+        if "train_config" in meta.extra
+        else TrainConfig()
     )
     dataset = load_dataset(data_dir, calm=calm, fps=meta.fps)
     if subjects is None:
-        held_out = meta.training_data.get("split", {}).get("test") or []
+        try:
+            held_out = split_from_record(meta.training_data.get("split", {}), dataset.subjects).test
+        except ValueError:
+            held_out = []
         subjects = [s for s in held_out if s in dataset.subjects] or dataset.subjects
+    else:
+        subjects = expand_subjects(subjects, dataset.subjects)
     missing = sorted(set(subjects) - set(dataset.subjects))
     if missing:
         raise InputError(f"{data_dir}: no clips of subjects {', '.join(missing)}")
     subset = dataset.subset(subjects)
+    subset.clips = [c for c in subset.clips if c.label >= 0]
     x, _, owners = clip_windows(subset.clips, meta.window, config.eval_hop, meta.normalisation)
     if not len(x):
         raise InputError(f"{data_dir}: no usable windows for subjects {' '.join(subjects)}")
@@ -62,7 +71,7 @@ def evaluate_model(
     report.update(
         model=model_path.name,
         data=str(data_dir),
-        subjects=list(subjects),
+        subjects=list(subjects) if len(subjects) <= 50 else f"{len(subjects)} subjects",
         windows=len(x),
         window_accuracy=float((probs.argmax(1) == truth[owners]).mean()),
         synthetic_training_data=meta.synthetic,

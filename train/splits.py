@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+PATTERN_CHARS = frozenset("*?[")
 
 
 @dataclass(frozen=True)
@@ -11,9 +14,48 @@ class SubjectSplit:
     train: list[str]
     val: list[str]
     test: list[str]
+    patterns: dict | None = None  # the val/test patterns it came from, if any
 
     def to_dict(self) -> dict:
+        """Subject lists, or (for a split given by patterns) the patterns and counts."""
+        if self.patterns:
+            return {
+                "by": "subject",
+                "val_patterns": self.patterns["val"],
+                "test_patterns": self.patterns["test"],
+                "counts": {"train": len(self.train), "val": len(self.val), "test": len(self.test)},
+            }
         return {"train": self.train, "val": self.val, "test": self.test, "by": "subject"}
+
+
+def split_from_record(record: dict, subjects: Sequence[str]) -> SubjectSplit:
+    """The split a model's metadata records, resolved against the subjects of a data set."""
+    if "val_patterns" in record:
+        return holdout_split(subjects, record["val_patterns"], record.get("test_patterns") or [])
+    return SubjectSplit(
+        list(record.get("train") or subjects),
+        list(record.get("val") or []),
+        list(record.get("test") or []),
+    )
+
+
+def describe_subjects(subjects: Sequence[str], most: int = 12) -> str:
+    """Subjects for a log line: all of them, or the first few and a count."""
+    subjects = list(subjects)
+    if len(subjects) <= most:
+        return " ".join(subjects)
+    return f"{' '.join(subjects[:most])} ... ({len(subjects)} subjects)"
+
+
+def expand_subjects(entries: Sequence[str], subjects: Sequence[str]) -> list[str]:
+    """Names as given, with shell-style patterns (fer-PublicTest-*) replaced by the subjects they match."""
+    out: list[str] = []
+    for entry in entries:
+        if PATTERN_CHARS & set(entry):
+            out.extend(s for s in subjects if fnmatch.fnmatchcase(s, entry))
+        else:
+            out.append(entry)
+    return list(dict.fromkeys(out))
 
 
 def holdout_split(
@@ -23,8 +65,14 @@ def holdout_split(
 
     On RAVDESS's 24 actors that is test 03 08 13 18 23 and val 05 10 15 20: both mix
     odd (male) and even (female) actors, and about 60% of subjects remain for training.
+    `val` and `test` may hold shell-style patterns (`fer-PublicTest-*`).
     """
     ordered = list(subjects)
+    patterns = None
+    if any(PATTERN_CHARS & set(e) for e in [*(val or []), *(test or [])]):
+        patterns = {"val": list(val or []), "test": list(test or [])}
+        val = expand_subjects(val or [], ordered) if val is not None else None
+        test = expand_subjects(test or [], ordered) if test is not None else None
     if len(ordered) < 3:
         raise ValueError(
             f"need at least 3 subjects for a subject-independent split, got {len(ordered)}"
@@ -36,10 +84,11 @@ def holdout_split(
         raise ValueError(f"unknown subjects: {', '.join(unknown)}")
     if set(test) & set(val):
         raise ValueError("a subject cannot be in both validation and test")
-    train = [s for s in ordered if s not in set(test) | set(val)]
+    held = set(test) | set(val)
+    train = [s for s in ordered if s not in held]
     if not train or not val:
         raise ValueError("the split leaves no training or no validation subjects")
-    return SubjectSplit(train, val, test)
+    return SubjectSplit(train, val, test, patterns)
 
 
 def kfold_subjects(subjects: Sequence[str], k: int) -> list[list[str]]:

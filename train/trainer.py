@@ -1,9 +1,12 @@
 """`edge-emo train`: fit the seed model on labelled landmark clips, subject-independently.
 
 Each epoch draws fresh random 90-frame crops from every training clip (temporal
-augmentation on top of the model's Gaussian noise), early stopping watches clip-level
-accuracy on the validation subjects, and the final figures come from test subjects
-that neither training nor early stopping saw.
+augmentation), perturbed like a real tracker's output (augment.py), on top of the
+model's Gaussian noise. Targets are probability vectors, so human labels (one-hot) and
+a teacher's soft labels train alike, with cross-entropy. Classes are balanced with
+inverse-frequency sample weights. Early stopping watches clip-level macro-F1 on the
+validation subjects, and the final figures come from test subjects that neither
+training nor early stopping saw.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from edge_runtime.normalise import NormalisationSpec
 from .config import TrainConfig
 from .data import Dataset, load_dataset
 from .metrics import classification_report
-from .splits import SubjectSplit, holdout_split, kfold_subjects
+from .splits import SubjectSplit, describe_subjects, holdout_split, kfold_subjects
 from .windows import clip_predictions, clip_windows, random_crops
 
 
@@ -48,6 +51,9 @@ def _set_determinism(seed: int) -> None:
 
 def evaluate_clips(predict, dataset: Dataset, config: TrainConfig, spec: NormalisationSpec) -> dict:
     """Clip-level report (mean of each clip's window probabilities) plus window-level accuracy."""
+    dataset = Dataset(
+        [c for c in dataset.clips if c.label >= 0], dataset.source, dataset.description
+    )
     x, y, owners = clip_windows(dataset.clips, config.window, config.eval_hop, spec)
     if len(x) == 0:
         raise InputError(
@@ -72,7 +78,6 @@ def train_model(
     log=print,
 ) -> TrainResult:
     """Train on split.train, stop early on split.val, report on split.test (if any)."""
-    import keras
 
     from .model import build_model, compile_model
 
@@ -83,10 +88,11 @@ def train_model(
     if not train_set.clips or not val_set.clips:
         raise InputError("the split leaves no training or no validation clips")
     if spec.mean is None:  # standardise with statistics of the training subjects only
-        sample, _ = random_crops(
-            train_set.clips, config.window, 1, np.random.default_rng(config.seed + 1), spec
-        )
-        spec = spec.with_standardisation(sample)
+        sample = random_crops(
+            train_set.clips, config.window, 1, np.random.default_rng(config.seed + 1), spec,
+            config.augment,
+        )  # fmt: skip
+        spec = spec.with_standardisation(sample.x)
     model = compile_model(build_model(config), config)
     predict = lambda x: model.predict(x, batch_size=256, verbose=0)  # noqa: E731
     history: dict[str, list[float]] = {
@@ -95,24 +101,36 @@ def train_model(
         "val_accuracy": [],
         "val_macro_f1": [],
     }
+    class_weights = balanced_class_weights(train_set) if config.class_balance else None
     best, best_weights, waited = -1.0, None, 0
     start = time.perf_counter()
     epochs_run = 0
     for epoch in range(1, config.epochs + 1):
-        x, y = random_crops(train_set.clips, config.window, config.crops_per_clip, rng, spec)
-        if len(x) == 0:
+        clips = train_set.clips
+        if 0 < config.clips_per_epoch < len(clips):
+            clips = [
+                clips[i] for i in rng.choice(len(clips), config.clips_per_epoch, replace=False)
+            ]
+        crops = random_crops(clips, config.window, config.crops_per_clip, rng, spec, config.augment)
+        if len(crops) == 0:
             raise InputError(
                 "no usable training windows (clips too short or too many missing frames)"
             )
-        targets = keras.utils.to_categorical(y, len(LABELS))
-        fit = model.fit(x, targets, batch_size=config.batch_size, epochs=1, shuffle=True, verbose=0)
+        weights = crops.weights
+        if class_weights is not None:
+            weights = weights * class_weights[crops.targets.argmax(axis=1)]
+        fit = model.fit(
+            crops.x, crops.targets, sample_weight=weights, batch_size=config.batch_size,
+            epochs=1, shuffle=True, verbose=0,
+        )  # fmt: skip
         val = evaluate_clips(predict, val_set, config, spec)
         history["loss"].append(float(fit.history["loss"][-1]))
         history["accuracy"].append(float(fit.history["accuracy"][-1]))
         history["val_accuracy"].append(val["accuracy"])
         history["val_macro_f1"].append(val["macro_f1"])
         epochs_run = epoch
-        improved = val["accuracy"] > best + 1e-9
+        score = val[config.select_on]
+        improved = score > best + 1e-9
         log(
             f"epoch {epoch:3d}/{config.epochs}  loss {history['loss'][-1]:.4f}  "
             f"train acc {history['accuracy'][-1]:.3f}  val acc {val['accuracy']:.3f}  "
@@ -120,11 +138,13 @@ def train_model(
             + ("  *" if improved else "")
         )
         if improved:
-            best, best_weights, waited = val["accuracy"], model.get_weights(), 0
+            best, best_weights, waited = score, model.get_weights(), 0
         else:
             waited += 1
             if waited >= config.patience:
-                log(f"early stop: no better validation accuracy for {config.patience} epochs")
+                log(
+                    f"early stop: no better validation {config.select_on} for {config.patience} epochs"
+                )
                 break
     model.set_weights(best_weights)
     result = TrainResult(
@@ -134,6 +154,14 @@ def train_model(
     if split.test:
         result.test_report = evaluate_clips(predict, dataset.subset(split.test), config, spec)
     return result
+
+
+def balanced_class_weights(dataset: Dataset) -> np.ndarray:
+    """Inverse-frequency weight per class (mean 1 over the clips), from each clip's label."""
+    labels = np.array([c.label for c in dataset.clips if c.label >= 0])
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(np.float64)
+    weights = np.where(counts > 0, len(labels) / (len(LABELS) * np.maximum(counts, 1)), 0.0)
+    return weights / (weights[labels].mean() if len(labels) else 1.0)
 
 
 def training_data_record(dataset: Dataset, data_dir: Path, split: SubjectSplit, calm: str) -> dict:
@@ -165,6 +193,7 @@ def train_command(
     folds: int = 0,
     quiet: bool = False,
     config: TrainConfig | None = None,
+    spec: NormalisationSpec | None = None,
 ) -> TrainResult:
     """Load, split, train, evaluate and write `output` (.keras) with its metadata sidecar."""
     from rich.console import Console
@@ -185,12 +214,13 @@ def train_command(
     except ValueError as exc:
         raise InputError(f"{data_dir}: {exc}") from None
     log(
-        f"subjects: train {' '.join(split.train)} | val {' '.join(split.val)} | test {' '.join(split.test)}"
+        f"subjects: train {describe_subjects(split.train)} | val {describe_subjects(split.val)} "
+        f"| test {describe_subjects(split.test)}"
     )
     fold_summary = None
     if folds:
         fold_summary = cross_validate(dataset, config, folds, log)
-    result = train_model(dataset, split, config, log=log)
+    result = train_model(dataset, split, config, spec, log=log)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.stem}.tmp.keras")
     try:
@@ -230,7 +260,7 @@ def train_command(
     test = result.test_report or result.val_report
     log(
         f"wrote {output} and {sidecar.name}: test accuracy {test['accuracy']:.3f}, "
-        f"macro-F1 {test['macro_f1']:.3f} on subjects {' '.join(split.test or split.val)}{tag}; "
+        f"macro-F1 {test['macro_f1']:.3f} on subjects {describe_subjects(split.test or split.val)}{tag}; "
         f"{result.epochs_run} epochs in {result.seconds:.0f}s"
     )
     return result

@@ -1,19 +1,58 @@
 """From labelled clips to model inputs: random crops for training, all windows for evaluation.
 
 Every window goes through `edge_runtime`'s gap filling, acceptance rule and
-normalisation, so training sees exactly what inference will.
+normalisation, so training sees exactly what inference will. A still image (a
+one-frame clip) is held for the whole window; training adds tracker-like noise
+(augment.py), evaluation holds it unchanged.
+
+Targets are probability vectors: one-hot for a human label, or for a teacher-labelled
+clip the mean of the teacher's per-frame probabilities over the window, each frame
+weighted by the teacher's confidence (its top probability). Such a window's sample
+weight is the top probability of that mean, so windows where the teacher was unsure
+or changed its mind count less (a window of 0.4 confidence counts 0.4 of a sure one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from edge_runtime.normalise import NormalisationSpec, normalise_window
+from edge_runtime.labels import NUM_CLASSES
+from edge_runtime.normalise import NUM_FEATURES, NormalisationSpec, normalise_window
 from edge_runtime.windowing import make_windows, window_from_span
 
-from .data import Clip
+from .augment import NO_AUGMENT, AugmentOptions, augment_window
+from .data import NO_LABEL, Clip
+
+
+@dataclass
+class Crops:
+    """Training windows: x (N, window, 136), targets (N, 7) probabilities, weights (N,)."""
+
+    x: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def window_target(clip: Clip, start: int, stop: int) -> tuple[np.ndarray, float] | None:
+    """(target probabilities, sample weight) of frames [start, stop) of `clip`; None = no target."""
+    if clip.info.label != NO_LABEL:
+        return np.eye(NUM_CLASSES)[clip.info.label], 1.0
+    if clip.soft is None:
+        return None
+    soft = clip.soft[0:1] if clip.still else clip.soft[start:stop]
+    seen = np.isfinite(soft).all(axis=1)
+    if not seen.any():
+        return None
+    frames = soft[seen]
+    confidence = frames.max(axis=1)
+    mean = (frames * confidence[:, None]).sum(axis=0) / confidence.sum()
+    return mean, float(mean.max())
 
 
 def random_crops(
@@ -22,18 +61,38 @@ def random_crops(
     per_clip: int,
     rng: np.random.Generator,
     spec: NormalisationSpec,
-) -> tuple[np.ndarray, np.ndarray]:
+    augment: AugmentOptions = NO_AUGMENT,
+) -> Crops:
     """`per_clip` random temporal crops of each clip (fewer if a crop is rejected), normalised."""
-    xs, ys = [], []
+    xs, ys, ws = [], [], []
     for clip in clips:
         n = len(clip.points)
         for _ in range(per_clip):
             start = int(rng.integers(0, n - window + 1)) if n > window else 0
-            w = window_from_span(clip.points[start : start + window], start, window)
+            span = (
+                np.repeat(clip.points, window, axis=0)
+                if clip.still
+                else clip.points[start : start + window]
+            )
+            target = window_target(clip, start, start + window)
+            if target is None:
+                continue
+            w = window_from_span(augment_window(span, rng, augment), start, window)
             if w.accepted:
                 xs.append(normalise_window(w.points, spec))
-                ys.append(clip.label)
-    return _stack(xs, ys, window)
+                ys.append(target[0])
+                ws.append(target[1])
+    if not xs:
+        return Crops(
+            np.zeros((0, window, NUM_FEATURES), np.float32),
+            np.zeros((0, NUM_CLASSES), np.float32),
+            np.zeros((0,), np.float32),
+        )
+    return Crops(
+        np.stack(xs).astype(np.float32),
+        np.stack(ys).astype(np.float32),
+        np.asarray(ws, dtype=np.float32),
+    )
 
 
 def clip_windows(
@@ -42,13 +101,20 @@ def clip_windows(
     """All accepted windows of each clip: (X, labels, clip index of each window)."""
     xs, ys, owners = [], [], []
     for index, clip in enumerate(clips):
-        for w in make_windows(clip.points, window, hop):
+        points = np.repeat(clip.points, window, axis=0) if clip.still else clip.points
+        for w in make_windows(points, window, hop):
             if w.accepted:
                 xs.append(normalise_window(w.points, spec))
                 ys.append(clip.label)
                 owners.append(index)
-    x, y = _stack(xs, ys, window)
-    return x, y, np.asarray(owners, dtype=np.int64)
+    if not xs:
+        empty = np.zeros((0, window, NUM_FEATURES), np.float32)
+        return empty, np.zeros((0,), np.int64), np.zeros((0,), np.int64)
+    return (
+        np.stack(xs).astype(np.float32),
+        np.asarray(ys, dtype=np.int64),
+        np.asarray(owners, dtype=np.int64),
+    )
 
 
 def clip_predictions(window_probs: np.ndarray, owners: np.ndarray, n_clips: int) -> np.ndarray:
@@ -59,9 +125,3 @@ def clip_predictions(window_probs: np.ndarray, owners: np.ndarray, n_clips: int)
         if len(mine):
             out[i] = mine.mean(axis=0)
     return out
-
-
-def _stack(xs: list, ys: list, window: int) -> tuple[np.ndarray, np.ndarray]:
-    if not xs:
-        return np.zeros((0, window, 136), np.float32), np.zeros((0,), np.int64)
-    return np.stack(xs).astype(np.float32), np.asarray(ys, dtype=np.int64)

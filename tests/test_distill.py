@@ -1,0 +1,281 @@
+"""Real-face training data: the teacher, `edge-emo label`, stills bundles, soft-label training,
+tracker-like augmentation, pattern splits and the held-out video scorer."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from conftest import FACE_CLIP, needs_tf, random_face, run_cli
+
+from edge_emo.train.augment import NO_AUGMENT, AugmentOptions, augment_window
+from edge_emo.train.data import NO_LABEL, Clip, ClipInfo, load_dataset
+from edge_emo.train.splits import holdout_split, split_from_record
+from edge_emo.train.teacher import DEFAULT_TEACHER, ImageTeacher, crop_face, face_crop_box
+from edge_emo.train.windows import clip_windows, random_crops, window_target
+from edge_runtime.labels import LABELS
+from edge_runtime.landmarks import interocular_distance
+from edge_runtime.normalise import NormalisationSpec
+
+# --------------------------------------------------------------------------- pure parts
+
+
+def test_face_crop_box_is_square_with_margin_and_pads_outside_the_image():
+    mesh = np.array([[10.0, 20.0], [50.0, 40.0]])  # 40 wide, 20 high
+    x0, y0, x1, y1 = face_crop_box(mesh, 0.25, (100, 100))
+    assert x1 - x0 == y1 - y0 == 60  # 40 * (1 + 2 * 0.25)
+    assert (x0 + x1) / 2 == pytest.approx(30, abs=1) and (y0 + y1) / 2 == pytest.approx(30, abs=1)
+    image = np.arange(100, dtype=np.uint8).reshape(10, 10)
+    crop = crop_face(image, (-2, -2, 4, 4))
+    assert crop.shape == (6, 6)
+    assert crop[0, 0] == image[0, 0] and crop[5, 5] == image[3, 3]  # edge-padded, then the image
+
+
+def test_window_target_weights_frames_by_teacher_confidence():
+    sure = np.eye(7)[1] * 0.9 + 0.1 / 7  # happiness, top 0.914
+    unsure = np.full(7, 1 / 7)  # top 0.143
+    soft = np.stack([sure, unsure, np.full(7, np.nan)])  # the third frame had no face
+    clip = Clip(ClipInfo(FACE_CLIP, NO_LABEL, "p"), random_face(np.random.default_rng(0), 3), soft)
+    target, weight = window_target(clip, 0, 3)
+    c1, c2 = sure.max(), unsure.max()
+    assert np.allclose(target, (sure * c1 + unsure * c2) / (c1 + c2))
+    assert weight == pytest.approx(target.max()) and target.argmax() == 1
+    hard = Clip(ClipInfo(FACE_CLIP, 3, "p"), clip.points, soft)  # a person's label wins
+    assert window_target(hard, 0, 3)[0].argmax() == 3
+    assert (
+        window_target(Clip(ClipInfo(FACE_CLIP, NO_LABEL, "p"), clip.points, soft[2:]), 0, 1) is None
+    )
+
+
+def test_augmentation_moves_points_like_a_tracker():
+    rng = np.random.default_rng(0)
+    window = random_face(rng)
+    assert augment_window(window, rng, NO_AUGMENT) is window
+    jitter_only = AugmentOptions(jitter=0.02, rotate_deg=0, scale=0, drop_prob=0)
+    moved = augment_window(window, rng, jitter_only)
+    iod = np.median(interocular_distance(window))
+    assert np.std(moved - window) == pytest.approx(0.02 * iod, rel=0.1)
+    dropping = AugmentOptions(jitter=0, rotate_deg=30, scale=0, drop_prob=1.0, drop_max=5)
+    out = augment_window(window, rng, dropping)
+    lost = ~np.isfinite(out).all(axis=(1, 2))
+    assert 1 <= lost.sum() <= 5 and np.ptp(np.flatnonzero(lost)) == lost.sum() - 1  # one run
+    kept = out[~lost]
+    assert np.allclose(interocular_distance(kept), interocular_distance(window[~lost]))  # rigid
+
+
+def test_stills_become_windows_and_soft_only_clips_train():
+    rng = np.random.default_rng(1)
+    still = Clip(ClipInfo(FACE_CLIP, 2, "a"), random_face(rng, 1))
+    soft = np.tile(np.eye(7)[6], (120, 1))
+    video = Clip(ClipInfo(FACE_CLIP, NO_LABEL, "b"), random_face(rng, 120), soft)
+    crops = random_crops([still, video], 90, 3, rng, NormalisationSpec(), AugmentOptions())
+    assert crops.x.shape[1:] == (90, 136) and len(crops) >= 4  # a dropped run may reject one
+    assert set(crops.targets.argmax(axis=1)) <= {2, 6}
+    x, y, owners = clip_windows([still, video], 90, 15, NormalisationSpec())
+    assert (y[owners == 0] == 2).all() and (y[owners == 1] == 6).all()
+    assert np.allclose(x[owners == 0][0], x[owners == 0][0][0])  # held still: every frame equal
+
+
+def test_subject_patterns_split_and_round_trip_through_the_metadata():
+    subjects = [f"fer-Training-{i}" for i in range(5)] + ["fer-PublicTest-1", "ck-S005", "ck-S010"]
+    split = holdout_split(subjects, ["fer-PublicTest-*", "ck-S*5"], ["ck-S010"])
+    assert split.val == ["fer-PublicTest-1", "ck-S005"] and split.test == ["ck-S010"]
+    assert len(split.train) == 5
+    record = split.to_dict()
+    assert "train" not in record and record["counts"]["train"] == 5  # patterns, not 30k names
+    assert split_from_record(record, subjects) == split
+    plain = holdout_split(subjects, ["ck-S005"], ["ck-S010"]).to_dict()
+    assert plain["val"] == ["ck-S005"] and len(plain["train"]) == 6
+
+
+# --------------------------------------------------------------------------- the teacher
+
+
+def test_default_teacher_reads_a_real_face():
+    from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+    from edge_runtime.video import read_video
+
+    teacher = ImageTeacher.create()
+    assert teacher.sha256 == teacher.config.sha256 and teacher.path == DEFAULT_TEACHER
+    frame = next(iter(read_video(FACE_CLIP)))
+    with FaceLandmarker.create(FaceLandmarkerOptions(running_mode=RunningMode.IMAGE)) as lm:
+        observation = lm.detect(frame)
+    probs = teacher.predict(frame.image, observation.mesh)
+    assert probs.shape == (7,) and probs.sum() == pytest.approx(1, abs=1e-3)
+
+
+def _teacher_copy(tmp_path, **changes):
+    model = tmp_path / "t.tflite"
+    shutil.copy(DEFAULT_TEACHER, model)
+    config = json.loads(DEFAULT_TEACHER.with_suffix(".json").read_text())
+    config.update(changes)
+    model.with_suffix(".json").write_text(json.dumps(config))
+    return model
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: _teacher_copy(p, labels=["a"] * 7), "labels must name each of"),
+        (lambda p: _teacher_copy(p, sha256="0" * 64), "does not match its config"),
+        (lambda p: _teacher_copy(p, input_size=32), "teacher input is"),
+        (lambda p: _teacher_copy(p).with_suffix(".json").unlink() or p / "t.tflite", "config not found"),
+        (lambda p: (_teacher_copy(p, sha256=None).write_bytes(b"junk" * 50), p / "t.tflite")[1], "not a loadable"),
+        (lambda p: p / "missing.tflite", "teacher model not found"),
+    ],
+)  # fmt: skip
+def test_a_wrong_or_corrupt_teacher_is_one_line_and_exit_3(tmp_path, make, words):
+    teacher = make(tmp_path)
+    result = run_cli(
+        "label", str(FACE_CLIP), "-o", str(tmp_path / "out"), "--teacher", str(teacher)
+    )
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "labels.csv").exists()
+
+
+def test_label_command_writes_landmarks_soft_labels_and_the_teacher(tmp_path):
+    out = tmp_path / "data"
+    result = run_cli("label", str(FACE_CLIP), "-o", str(out), "--subject", "woman")
+    assert result.returncode == 0, result.stderr
+    landmarks = (out / "clips" / "face_clip.csv").read_text().splitlines()
+    with open(out / "clips" / "face_clip.teacher.csv") as handle:
+        soft = list(csv.DictReader(handle))
+    assert len(soft) == len(landmarks) - 1 == 472  # one row per frame
+    faces = [r for r in soft if r["face"] == "1"]
+    assert len(faces) > 400
+    for row in faces:
+        probs = [float(row[label]) for label in LABELS]
+        assert sum(probs) == pytest.approx(1, abs=2e-3) and float(row["confidence"]) == max(probs)
+    rows = list(csv.DictReader((out / "labels.csv").read_text().splitlines()))
+    assert rows == [{"file": "clips/face_clip.csv", "label": "", "subject": "woman",
+                     "soft": "clips/face_clip.teacher.csv"}]  # fmt: skip
+    record = json.loads((out / "teacher.json").read_text())
+    assert record["name"] == "fer2013-mini-xception" and len(record["sha256"]) == 64
+    dataset = load_dataset(out, workers=1)
+    (clip,) = dataset.clips
+    assert clip.soft.shape == (len(clip.points), 7) and clip.label in range(7)
+    # The clip cries and then laughs: the teacher's seconds say so (what training learns from).
+    by_second = {}
+    for row in faces:
+        by_second.setdefault(int(float(row["timestamp"])), []).append(
+            [float(row[label]) for label in LABELS]
+        )
+    tops = {t: LABELS[int(np.mean(v, axis=0).argmax())] for t, v in by_second.items()}
+    assert tops[12] == tops[14] == "happiness"
+
+
+def test_label_refuses_to_mix_teachers_in_one_folder(tmp_path):
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "teacher.json").write_text(json.dumps({"name": "other", "sha256": "f" * 64}))
+    result = run_cli("label", str(FACE_CLIP), "-o", str(out))
+    assert result.returncode == 2 and "labelled by teacher other" in result.stderr
+    assert not (out / "labels.csv").exists()
+
+
+def test_stills_bundle_from_labelled_images(tmp_path):
+    from edge_emo.train.stills import build_stills
+
+    images = tmp_path / "images"
+    cap = cv2.VideoCapture(str(FACE_CLIP))
+    for index, folder in [
+        (30, "sad"),
+        (60, "sad"),
+        (300, "happy"),
+        (330, "happy"),
+        (360, "contempt"),
+    ]:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, frame = cap.read()
+        assert ok
+        (images / folder).mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(images / folder / f"f{index}.png"), cv2.resize(frame, (96, 54)))  # small
+    (images / "happy" / "broken.png").write_bytes(b"not an image")
+    data = tmp_path / "data"
+    record = build_stills(images, "folders", data / "faces.stills.npz", teacher_path=DEFAULT_TEACHER,
+                          workers=1, log=lambda *a: None)  # fmt: skip
+    assert record["images"] == 4 and record["people"] == 4
+    assert record["skipped"] == {"contempt (not one of the 7 labels)": 1, "no face found": 1}
+    assert record["class_counts"]["sadness"] == record["class_counts"]["happiness"] == 2
+    dataset = load_dataset(data)
+    assert len(dataset.clips) == 4 and all(c.still for c in dataset.clips)
+    assert all(c.soft is not None and c.soft.shape == (1, 7) for c in dataset.clips)
+    assert sorted(c.label for c in dataset.clips) == [1, 1, 2, 2]
+
+
+# --------------------------------------------------------------------------- training on soft labels
+
+
+@needs_tf
+@pytest.mark.slow
+@pytest.mark.train
+def test_soft_label_training_on_a_tiny_set(tmp_path, synth_dir):
+    """A folder mixing human-labelled and teacher-labelled (soft-only) clips trains; soft-only
+    clips count in the class balance by their arg-max."""
+    from edge_emo.train.config import TrainConfig
+    from edge_emo.train.trainer import train_command
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = ["file,label,subject,soft"]
+    for i, path in enumerate(sorted(synth_dir.glob("*.csv"))[:36]):
+        shutil.copy(path, data / path.name)
+        actor = path.stem.split("-")[-1]
+        emotion = LABELS.index(
+            {3: "happiness", 4: "sadness", 5: "anger"}.get(int(path.stem.split("-")[2]), "neutral")
+        )
+        if i % 2:  # soft-only: a teacher's per-frame probabilities, leaning to the true class
+            times = np.arange(0, 4, 1 / 30)
+            probs = np.full((len(times), 7), 0.1 / 6)
+            probs[:, emotion] = 0.9
+            with open(data / f"{path.stem}.teacher.csv", "w") as handle:
+                handle.write("frame,timestamp,face,confidence," + ",".join(LABELS) + "\n")
+                for k, t in enumerate(times):
+                    handle.write(
+                        f"{k + 1},{t:.4f},1,0.9," + ",".join(f"{p:.4f}" for p in probs[k]) + "\n"
+                    )
+            rows.append(f"{path.name},,{actor},{path.stem}.teacher.csv")
+        else:
+            rows.append(f"{path.name},{LABELS[emotion]},{actor},")
+    (data / "labels.csv").write_text("\n".join(rows) + "\n")
+    config = TrainConfig(conv1_filters=4, conv2_filters=4, lstm_units=4, crops_per_clip=1)
+    out = tmp_path / "m.keras"
+    result = train_command(data, out, epochs=1, seed=0, quiet=True, config=config,
+                           val_subjects="02", test_subjects="03")  # fmt: skip
+    assert out.is_file() and result.epochs_run == 1
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["extra"]["train_config"]["augment"]["jitter"] == AugmentOptions().jitter
+    assert meta["training_data"]["synthetic"] is False  # no SYNTHETIC_DATA.md in this folder
+
+
+# --------------------------------------------------------------------------- held-out scoring
+
+
+def test_heldout_scorer_counts_teacher_agreement_and_person_labels(tmp_path):
+    from edge_emo.train.heldout import score
+
+    labelled = tmp_path / "labelled"
+    (labelled / "clips").mkdir(parents=True)
+    lines = ["frame,timestamp,face,confidence," + ",".join(LABELS)]
+    happy, unsure = np.eye(7)[1] * 0.9 + 0.1 / 7, np.full(7, 1 / 7)
+    for k in range(90):  # second 0 happy, second 1 unsure, second 2 happy
+        p = unsure if 30 <= k < 60 else happy
+        lines.append(f"{k + 1},{k / 30:.4f},1,{p.max():.4f}," + ",".join(f"{v:.4f}" for v in p))
+    (labelled / "clips" / "v.teacher.csv").write_text("\n".join(lines) + "\n")
+    timelines = tmp_path / "timelines"
+    timelines.mkdir()
+    seconds = [{"t": 0, "face": True, "top": "happiness"}, {"t": 1, "face": True, "top": "neutral"},
+               {"t": 2, "face": True, "top": "sadness"}, {"t": 3, "face": False, "top": None}]  # fmt: skip
+    (timelines / "v.emotions.json").write_text(json.dumps({"seconds": seconds}))
+    person = tmp_path / "seconds.csv"
+    person.write_text("video,second,label,note\nv,0,happiness,x\nv,1,neutral,x\nv,3,neutral,x\n")
+    report = score(timelines, labelled, person)
+    assert report["teacher"]["n"] == 2 and report["teacher"]["accuracy"] == 0.5  # t=1 unsure
+    assert report["person"]["n"] == 3 and report["person"]["accuracy"] == pytest.approx(2 / 3)
+    assert report["person"]["confusion_matrix"][0][-1] == 1  # t=3: no face, counted wrong

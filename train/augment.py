@@ -1,0 +1,63 @@
+"""Augmentation that mimics a real face tracker, applied to pixel landmarks before normalisation.
+
+MediaPipe on a live face jitters by a fraction of a pixel to a few pixels per point and
+frame, the head rolls and turns (a turn foreshortens the face sideways), and now and
+then a frame is lost. Training windows get the same, so a model trained partly on held
+still images meets moving, noisy real video without surprise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from edge_runtime.landmarks import interocular_distance
+from edge_runtime.normalise import face_centre
+
+
+@dataclass(frozen=True)
+class AugmentOptions:
+    """Strengths; all zero = off. Recorded in the model's metadata (train_config)."""
+
+    jitter: float = 0.01  # per point and frame, Gaussian std in inter-ocular distances
+    rotate_deg: float = 10.0  # in-plane roll, uniform +-, one angle per window
+    scale: float = 0.08  # per-axis scale 1 +- this (yaw/pitch foreshortening), per window
+    drop_prob: float = 0.3  # chance that a window loses a run of frames
+    drop_max: int = 8  # longest lost run, frames (gaps <= 15 are bridged by windowing)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def off(self) -> bool:
+        return not (self.jitter or self.rotate_deg or self.scale or self.drop_prob)
+
+
+NO_AUGMENT = AugmentOptions(0.0, 0.0, 0.0, 0.0, 0)
+
+
+def augment_window(
+    points: np.ndarray, rng: np.random.Generator, options: AugmentOptions
+) -> np.ndarray:
+    """A perturbed copy of a (T, 68, 2) pixel window (NaN = missing frame)."""
+    if options.off:
+        return points
+    out = np.array(points, dtype=np.float64, copy=True)
+    tracked = np.isfinite(out).all(axis=(1, 2))
+    if not tracked.any():
+        return out
+    iod = float(np.median(interocular_distance(out[tracked]))) or 1.0
+    centre = face_centre(out[tracked]).mean(axis=0)
+    angle = np.deg2rad(rng.uniform(-options.rotate_deg, options.rotate_deg))
+    sx, sy = 1 + rng.uniform(-options.scale, options.scale, size=2)
+    cos, sin = np.cos(angle), np.sin(angle)
+    transform = np.array([[cos, -sin], [sin, cos]]) @ np.diag([sx, sy])
+    out = (out - centre) @ transform.T + centre
+    if options.jitter:
+        out += rng.normal(0.0, options.jitter * iod, size=out.shape)
+    if options.drop_max and rng.random() < options.drop_prob:
+        length = int(rng.integers(1, options.drop_max + 1))
+        start = int(rng.integers(0, max(1, len(out) - length)))
+        out[start : start + length] = np.nan
+    return out

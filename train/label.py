@@ -1,0 +1,176 @@
+"""`edge-emo label`: real face video -> training data that `edge-emo train` reads.
+
+For each video it writes, into the output folder:
+- `clips/<name>.csv`: the landmark CSV of `edge-emo extract` (the very landmarks inference sees),
+- `clips/<name>.teacher.csv`: per frame the teacher's 7 probabilities (LABELS order) and
+  its confidence (the top probability), empty where no face was tracked,
+and adds a row `file,label,subject,soft` to `labels.csv` (label empty: the soft labels
+are the target). `teacher.json` records the teacher's name, config and sha256, so a
+data set labelled by another teacher can never be mixed in silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_runtime.atomic import atomic_open, write_text
+from edge_runtime.errors import InputError
+from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions
+from edge_runtime.labels import LABELS
+from edge_runtime.landmark_csv import LandmarkCsvWriter
+from edge_runtime.video import read_video
+
+from .teacher import ImageTeacher
+
+LABELS_HEADER = ("file", "label", "subject", "soft")
+TEACHER_HEADER = ("frame", "timestamp", "face", "confidence", *LABELS)
+TEACHER_RECORD = "teacher.json"
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    video: str
+    clip: str
+    frames: int
+    face_frames: int
+    confident_frames: int  # teacher top probability >= 0.6
+    counts: dict[str, int]  # frames per teacher top label
+
+
+def label_video(
+    video: Path,
+    out_dir: Path,
+    teacher: ImageTeacher,
+    name: str | None = None,
+    options: FaceLandmarkerOptions | None = None,
+) -> LabelResult:
+    """Landmarks and teacher probabilities of every frame of `video` (both files atomic)."""
+    name = name or video.stem
+    clips = out_dir / "clips"
+    landmark_path, soft_path = clips / f"{name}.csv", clips / f"{name}.teacher.csv"
+    frames = faces = confident = 0
+    counts = dict.fromkeys(LABELS, 0)
+    with (
+        FaceLandmarker.create(options) as landmarker,
+        LandmarkCsvWriter(landmark_path) as writer,
+        atomic_open(soft_path, "w", encoding="utf-8", newline="") as soft,
+    ):
+        soft.write(",".join(TEACHER_HEADER) + "\n")
+        for frame in read_video(video):
+            observation = landmarker.detect(frame)
+            points = None if observation is None else observation.ibug68
+            writer.write(frame.index + 1, frame.timestamp_s, points, float(points is not None))
+            frames += 1
+            if observation is None:
+                empty = "," * (len(LABELS) + 1)  # confidence and the 7 probabilities
+                soft.write(f"{frame.index + 1},{frame.timestamp_s:.4f},0{empty}\n")
+                continue
+            probs = teacher.predict(frame.image, observation.mesh)
+            top = float(probs.max())
+            faces += 1
+            confident += top >= 0.6
+            counts[LABELS[int(probs.argmax())]] += 1
+            values = ",".join(f"{p:.4f}" for p in probs)
+            soft.write(f"{frame.index + 1},{frame.timestamp_s:.4f},1,{top:.4f},{values}\n")
+    return LabelResult(str(video), name, frames, faces, confident, counts)
+
+
+def read_teacher_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """(timestamps (T,), probabilities (T, 7) in LABELS order, NaN where no face)."""
+    path = Path(path)
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    except FileNotFoundError:
+        raise InputError(f"{path}: soft-label file not found") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read soft labels ({exc})") from None
+    if not rows or any(label not in rows[0] for label in ("timestamp", *LABELS)):
+        raise InputError(f"{path}: not a soft-label file (needs timestamp and {', '.join(LABELS)})")
+    try:
+        times = np.array([float(r["timestamp"]) for r in rows])
+        probs = np.array(
+            [
+                [float(r[label]) if r[label] not in ("", None) else np.nan for label in LABELS]
+                for r in rows
+            ]
+        )
+    except ValueError as exc:
+        raise InputError(f"{path}: non-numeric soft label ({exc})") from None
+    if np.any(np.diff(times) <= 0):
+        raise InputError(f"{path}: timestamps are not strictly increasing")
+    return times, probs
+
+
+def label_command(
+    videos: list[Path],
+    out_dir: Path,
+    *,
+    teacher_path: Path | None = None,
+    subject: str | None = None,
+    log=print,
+) -> list[LabelResult]:
+    """Label every video into `out_dir`, appending to its labels.csv (same teacher only)."""
+    from edge_runtime.extract import find_videos
+
+    teacher = ImageTeacher.create(teacher_path)
+    files = find_videos(videos)
+    record_path = out_dir / TEACHER_RECORD
+    record = teacher.describe()
+    if record_path.is_file():
+        try:
+            previous = json.loads(record_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{record_path}: unreadable ({exc})") from None
+        if previous.get("sha256") != record["sha256"]:
+            raise InputError(
+                f"{out_dir}: labelled by teacher {previous.get('name')} ({str(previous.get('sha256'))[:12]}), "
+                f"not {record['name']}: use another output folder"
+            )
+    rows = _read_rows(out_dir / "labels.csv")
+    results = []
+    options = FaceLandmarkerOptions()
+    for video in files:
+        result = label_video(video, out_dir, teacher, options=options)
+        rows[result.clip] = {
+            "file": f"clips/{result.clip}.csv",
+            "label": "",
+            "subject": subject or result.clip,
+            "soft": f"clips/{result.clip}.teacher.csv",
+        }
+        _write_rows(out_dir / "labels.csv", rows)  # after every video: nothing done is lost
+        write_text(record_path, json.dumps(record, indent=2) + "\n")
+        results.append(result)
+        top = max(result.counts, key=result.counts.get) if result.face_frames else "-"
+        log(
+            f"{video}: {result.frames} frames, {result.face_frames} with a face, "
+            f"{result.confident_frames} with teacher confidence >= 0.6; most frames: {top}"
+        )
+    return results
+
+
+def _read_rows(path: Path) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+    return {Path(r.get("file", "")).stem: r for r in rows}
+
+
+def _write_rows(path: Path, rows: dict[str, dict]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=LABELS_HEADER, extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    for key in sorted(rows):
+        writer.writerow({k: rows[key].get(k, "") for k in LABELS_HEADER})
+    write_text(path, buffer.getvalue())
