@@ -73,6 +73,8 @@ def timeline_header(
             f"last frames (at least {MIN_FRAMES} tracked frames needed)",
         },
     }
+    if meta.training_data.get("licence"):
+        header["model"]["licence"] = meta.training_data["licence"]
     if meta.synthetic:
         header["notice"] = (
             "The model was trained on SYNTHETIC prototype expressions, not real faces or RAVDESS."

@@ -11,6 +11,7 @@ training nor early stopping saw.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -164,10 +165,47 @@ def balanced_class_weights(dataset: Dataset) -> np.ndarray:
     return weights / (weights[labels].mean() if len(labels) else 1.0)
 
 
+def data_provenance(data_dir: Path) -> list[dict]:
+    """Where a data folder's parts came from: each stills bundle's record, the label teacher."""
+    import json
+
+    parts = []
+    for path in sorted(data_dir.glob("*.stills.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        parts.append(
+            {
+                "bundle": path.name.removesuffix(".json") + ".npz",
+                **record.get("source", {}),
+                "images": record.get("images"),
+                "people": record.get("people"),
+                "class_counts": record.get("class_counts"),
+                "labels": "human: the data set's own emotion labels",
+                "landmarks": record.get("landmarks"),
+            }
+        )
+    teacher = data_dir / "teacher.json"
+    if teacher.is_file():
+        with contextlib.suppress(OSError, ValueError):
+            record = json.loads(teacher.read_text(encoding="utf-8"))
+            parts.append(
+                {
+                    "labels": f"soft: per-frame probabilities of the image teacher {record.get('name')} "
+                    f"(sha256 {str(record.get('sha256'))[:12]}...), `edge-emo label`",
+                    "teacher_licence": record.get("licence"),
+                }
+            )
+    return parts
+
+
 def training_data_record(dataset: Dataset, data_dir: Path, split: SubjectSplit, calm: str) -> dict:
     """The `training_data` block of the metadata: what the model learned from."""
     synthetic = (data_dir / "SYNTHETIC_DATA.md").is_file()
-    return {
+    sources = data_provenance(data_dir)
+    licences = [s["licence"] for s in sources if s.get("licence")]
+    record = {
         "source": "synthetic-facs" if synthetic else dataset.source,
         "synthetic": synthetic,
         "path": str(data_dir),
@@ -179,6 +217,11 @@ def training_data_record(dataset: Dataset, data_dir: Path, split: SubjectSplit, 
         "class_counts": dataset.class_counts(),
         "split": split.to_dict(),
     }
+    if sources:
+        record["sources"] = sources
+    if licences:  # a model inherits its training data's terms
+        record["licence"] = "the model inherits its training data's terms: " + "; ".join(licences)
+    return record
 
 
 def train_command(

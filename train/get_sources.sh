@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Copy the real-face sources listed in train/sources.tsv into $1 (default build/sources),
+# each path at its recorded commit. Needs git and network access to GitHub; ~130 MB.
+# With a local mirror of a repository (a bare git directory), set MIRRORS=DIR holding
+# DIR/<owner>+<name>/repo (or .../repo/.git) and nothing is downloaded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=${1:-build/sources}
+mkdir -p "$dest"
+grep -v '^#' train/sources.tsv | while IFS=$'\t' read -r role repo commit path folder; do
+    [ -n "$repo" ] || continue
+    target="$dest/$folder"
+    mkdir -p "$target"
+    git_dir=""
+    if [ -n "${MIRRORS:-}" ]; then
+        for candidate in "$MIRRORS/${repo/\//+}/repo/.git" "$MIRRORS/${repo/\//+}/repo"; do
+            if git --git-dir="$candidate" cat-file -e "$commit^{commit}" 2>/dev/null; then git_dir=$candidate; break; fi
+        done
+    fi
+    if [ -z "$git_dir" ]; then
+        git_dir="$dest/.git-cache/${repo/\//+}"
+        if [ ! -d "$git_dir" ]; then
+            git init -q --bare "$git_dir"
+            git --git-dir="$git_dir" fetch -q --depth 1 "https://github.com/$repo" "$commit"
+        fi
+    fi
+    echo "$role: $repo@${commit:0:12}:$path -> $target"
+    if [ "$(git --git-dir="$git_dir" cat-file -t "$commit:$path")" = "tree" ]; then
+        git --git-dir="$git_dir" archive "$commit" "$path" | tar -x -C "$target" --strip-components="$(tr -cd / <<<"$path" | wc -c | awk '{print $1 + 1}')"
+    else
+        git --git-dir="$git_dir" show "$commit:$path" > "$target/$(basename "$path")"
+    fi
+done
