@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,9 +104,14 @@ def run_batch(
                     futures = {
                         pool.submit(_call, func, item, args): i for i, item in enumerate(items)
                     }
-                for future in as_completed(futures):
-                    outcomes[futures[future]] = future.result()
-                    progress.advance(task)
+                pending = set(futures)
+                while pending:
+                    # Wake up every 0.2 s: a signal that the kernel hands to one of the pool's
+                    # helper threads only trips a flag, which this thread acts on when it runs.
+                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        outcomes[futures[future]] = future.result()
+                        progress.advance(task)
             except KeyboardInterrupt:
                 stop.set()  # running jobs stop at their next frame and clean up
                 pool.shutdown(wait=True, cancel_futures=True)

@@ -317,11 +317,23 @@ def test_consumer_away_gets_its_backlog_and_skips_repeats(broker, tmp_path):
     assert finish(second)[0] == 0
     assert [m["t"] for m in read_lines(fleet)] == list(range(20))
 
-    third = start_listener(broker.url(), fleet, *session, count=1, seconds=12)
-    assert run_cli(*run_args).returncode == 0  # the same clip again: the same 20 keys
+    # The same clip again (the same 20 keys), then a short clip as an end marker: the broker
+    # delivers in order, so once the marker's 4 new seconds are in, every repeat has been seen
+    # (a deadline instead would depend on how fast a busy machine runs the clip).
+    third = start_listener(broker.url(), fleet, *session, count=4, seconds=300)
+    assert run_cli(*run_args).returncode == 0
+    marker = (
+        "run",
+        str(NO_FACE_CLIP),
+        "-o",
+        str(tmp_path / "n.json"),
+        "-q",
+        *mqtt_args(broker, tmp_path),
+    )
+    assert run_cli(*marker).returncode == 0
     code, err = finish(third)
     assert code == 0 and "20 duplicates skipped" in err, err
-    assert len(read_lines(fleet)) == 20
+    assert [m["t"] for m in read_lines(fleet)] == [*range(20), *range(4)]
 
 
 def test_several_videos_share_one_connection_and_queue(broker, tmp_path):

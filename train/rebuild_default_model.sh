@@ -18,7 +18,8 @@ for need in fer2013 ckplus48 jaffe videos; do
 done
 mkdir -p "$work/data" "$work/heldout-videos"
 source_json() {  # the provenance a stills bundle records: repository, commit, path, licence
-    awk -F'\t' -v folder="$1" -v licence="$2" '$5 ~ "^"folder {printf "{\"repository\": \"%s\", \"commit\": \"%s\", \"path\": \"%s\", \"licence\": \"%s\"}", $2, $3, $4, licence; exit}' train/sources.tsv
+    awk -F'\t' -v folder="$1" -v licence="$2" '$5 ~ "^"folder {repo = $2; commit = $3; paths = paths sep $4; sep = ", "}
+        END {printf "{\"repository\": \"%s\", \"commit\": \"%s\", \"path\": \"%s\", \"licence\": \"%s\"}", repo, commit, paths, licence}' train/sources.tsv
 }
 
 # 1. Human-labelled stills -> 68 landmarks each (MediaPipe, as at run time) + the teacher's view.
