@@ -579,6 +579,14 @@ def train(
         bool,
         typer.Option(help="Tracker-like augmentation: jitter, roll, scale, dropped frames."),
     ] = True,
+    talk: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of windows that also get speech-like mouth motion and blinks.",
+        ),
+    ] = 0.0,
     clips_per_epoch: Annotated[
         int,
         typer.Option(
@@ -604,7 +612,9 @@ def train(
     from edge_runtime.normalise import NormalisationSpec
 
     config = config_module.TrainConfig(
-        augment=augment_module.AugmentOptions() if augment else augment_module.NO_AUGMENT,
+        augment=augment_module.AugmentOptions(talk_prob=talk)
+        if augment
+        else augment_module.NO_AUGMENT,
         clips_per_epoch=clips_per_epoch,
         crops_per_clip=crops_per_clip,
         batch_size=batch_size,

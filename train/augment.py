@@ -2,8 +2,10 @@
 
 MediaPipe on a live face jitters by a fraction of a pixel to a few pixels per point and
 frame, the head rolls and turns (a turn foreshortens the face sideways), and now and
-then a frame is lost. Training windows get the same, so a model trained partly on held
-still images meets moving, noisy real video without surprise.
+then a frame is lost. People also talk and blink whatever they feel. Training windows
+get the same (talking and blinking from the synthetic generator's jaw, lip and lid
+motion, synth.py), so a model trained partly on held still images meets moving, noisy,
+talking real video without surprise.
 """
 
 from __future__ import annotations
@@ -25,16 +27,38 @@ class AugmentOptions:
     scale: float = 0.08  # per-axis scale 1 +- this (yaw/pitch foreshortening), per window
     drop_prob: float = 0.3  # chance that a window loses a run of frames
     drop_max: int = 8  # longest lost run, frames (gaps <= 15 are bridged by windowing)
+    talk_prob: float = 0.0  # chance that a window gets speech-like jaw/lip motion and blinks
+    talk_amp: float = 0.10  # largest jaw opening, in inter-ocular distances
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @property
     def off(self) -> bool:
-        return not (self.jitter or self.rotate_deg or self.scale or self.drop_prob)
+        return not (
+            self.jitter or self.rotate_deg or self.scale or self.drop_prob or self.talk_prob
+        )
 
 
-NO_AUGMENT = AugmentOptions(0.0, 0.0, 0.0, 0.0, 0)
+NO_AUGMENT = AugmentOptions(0.0, 0.0, 0.0, 0.0, 0, 0.0)
+
+
+def talking(n: int, rng: np.random.Generator, amp: float) -> np.ndarray:
+    """(n, 68, 2) displacement in inter-ocular distances: syllables at 3-5 Hz, and blinks."""
+    from .synth import AU_PATTERNS, NEUTRAL, _jaw_drop
+
+    t = np.arange(n) / 30.0
+    rate = rng.uniform(3.0, 5.0)
+    syllables = np.abs(np.sin(np.pi * rate * t + rng.uniform(0, np.pi))) ** 1.5
+    opening = rng.uniform(0.3, 1.0) * amp * syllables
+    disp = opening[:, None, None] * (_jaw_drop(1.0) + 0.5 * AU_PATTERNS[25])[None]
+    blink_t = rng.uniform(0, 2.0)
+    while blink_t < t[-1]:
+        closure = np.exp(-(((t - blink_t) / 0.06) ** 2))
+        for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):
+            disp[:, upper, 1] += 0.9 * (NEUTRAL[lower, 1] - NEUTRAL[upper, 1]) * closure
+        blink_t += rng.uniform(2.0, 6.0)
+    return disp
 
 
 def augment_window(
@@ -48,6 +72,8 @@ def augment_window(
     if not tracked.any():
         return out
     iod = float(np.median(interocular_distance(out[tracked]))) or 1.0
+    if options.talk_prob and rng.random() < options.talk_prob:
+        out += talking(len(out), rng, options.talk_amp) * iod  # before the head rolls
     centre = face_centre(out[tracked]).mean(axis=0)
     angle = np.deg2rad(rng.uniform(-options.rotate_deg, options.rotate_deg))
     sx, sy = 1 + rng.uniform(-options.scale, options.scale, size=2)
