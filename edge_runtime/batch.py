@@ -98,20 +98,24 @@ def run_batch(
                 max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(stop,)
             )
             try:
-                # Workers start with the stop signals blocked (the mask survives exec), so a
-                # Ctrl-C during their start-up cannot interrupt them before they ignore it.
-                with _signals_blocked():
-                    futures = {
-                        pool.submit(_call, func, item, args): i for i, item in enumerate(items)
-                    }
-                pending = set(futures)
-                while pending:
-                    # Wake up every 0.2 s: a signal that the kernel hands to one of the pool's
-                    # helper threads only trips a flag, which this thread acts on when it runs.
-                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        outcomes[futures[future]] = future.result()
-                        progress.advance(task)
+                # The same stop mechanism as one job in-process (cancel.py): a signal only
+                # asks for a stop, whatever disposition this process inherited (a shell
+                # starts background jobs with SIGINT ignored, and Python then installs no
+                # Ctrl-C handler of its own: the pool used to run on to the end there).
+                with cancel.stop_on_signals():
+                    # Workers start with the stop signals blocked (the mask survives exec), so
+                    # a Ctrl-C during their start-up cannot interrupt them before they ignore it.
+                    with _signals_blocked():
+                        futures = {
+                            pool.submit(_call, func, item, args): i for i, item in enumerate(items)
+                        }
+                    pending = set(futures)
+                    while pending:
+                        cancel.raise_if_stopped()
+                        done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            outcomes[futures[future]] = future.result()
+                            progress.advance(task)
             except KeyboardInterrupt:
                 stop.set()  # running jobs stop at their next frame and clean up
                 pool.shutdown(wait=True, cancel_futures=True)

@@ -17,28 +17,32 @@ from edge_emo.benchmarks.soak import soak
 from edge_runtime.atomic import TEMP_PREFIX
 
 
-def start_cli(*args: str) -> subprocess.Popen:
+def start_cli(*args: str, sigint_ignored: bool = False) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("edge-emo")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "edge_runtime.cli"]
+    # A shell starts background jobs with SIGINT ignored; edge-emo must stop on it anyway.
+    disposition = signal.SIG_IGN if sigint_ignored else signal.SIG_DFL
     return subprocess.Popen(
         [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group, like a shell job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, disposition),
     )  # fmt: skip
 
 
 # -j 1 runs in-process; -j 2 in a worker pool, where Ctrl-C reaches every process.
 @pytest.mark.parametrize(
-    ("sig", "jobs"),
-    [(signal.SIGINT, "1"), (signal.SIGTERM, "1"), (signal.SIGINT, "2"), (signal.SIGTERM, "2")],
-)
-def test_interrupted_folder_run_keeps_finished_outputs_and_resumes(tmp_path, sig, jobs):
+    ("sig", "jobs", "ignored"),
+    [(signal.SIGINT, "1", False), (signal.SIGTERM, "1", False), (signal.SIGINT, "2", False),
+     (signal.SIGTERM, "2", False), (signal.SIGINT, "2", True)],
+)  # fmt: skip
+def test_interrupted_folder_run_keeps_finished_outputs_and_resumes(tmp_path, sig, jobs, ignored):
     videos = tmp_path / "videos"
     videos.mkdir()
     names = [f"{i:02d}_clip.mp4" for i in range(12)]
     for name in names:
         (videos / name).write_bytes(NO_FACE_CLIP.read_bytes())
     out = tmp_path / "out"
-    proc = start_cli("run", str(videos), "-o", str(out), "-j", jobs, "-q")
+    proc = start_cli("run", str(videos), "-o", str(out), "-j", jobs, "-q", sigint_ignored=ignored)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(out.glob("*.json")):
         time.sleep(0.05)
