@@ -5,7 +5,7 @@ frame as an independent image (IMAGE mode), keeps the last 90 frames of landmark
 calls `model.predict` on a window once per second (every 30 frames). No resampling, no
 streaming timeline: just the work, so steady-state fps compares like with like.
 
-    python -m edge_emo.benchmarks.seed_baseline tests/data/face_clip.mp4 build/default-model/emotion-synthetic.keras
+    python -m edge_emo.benchmarks.seed_baseline tests/data/face_clip.mp4 build/default-model/emotion-realfaces.keras
 """
 
 from __future__ import annotations

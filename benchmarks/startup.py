@@ -7,7 +7,7 @@ the window by holding its ends, the short-clip rule).
 The edge runtime never imports TensorFlow; the seed style imports it to load the
 float Keras model, as the notebook did.
 
-    python -m edge_emo.benchmarks.startup tests/data/face_clip.mp4 --keras build/default-model/emotion-synthetic.keras
+    python -m edge_emo.benchmarks.startup tests/data/face_clip.mp4 --keras build/default-model/emotion-realfaces.keras
 """
 
 from __future__ import annotations

@@ -597,6 +597,14 @@ def train(
         int, typer.Option(min=1, help="Random windows per clip and epoch.")
     ] = 2,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    class_balance: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Weigh samples by (1/class frequency) ** this (0 = off, 1 = equal).",
+        ),
+    ] = 1.0,
     folds: Annotated[
         int, typer.Option(min=0, help="k-fold by subject (report only; 0 = hold-out).")
     ] = 0,
@@ -618,6 +626,7 @@ def train(
         clips_per_epoch=clips_per_epoch,
         crops_per_clip=crops_per_clip,
         batch_size=batch_size,
+        class_balance=class_balance,
     )
     trainer.train_command(
         data_dir,

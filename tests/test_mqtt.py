@@ -240,11 +240,12 @@ def test_round_trip_of_a_real_clip(broker, tmp_path):
         assert got["device"] == "pi1" and got["source"] == str(FACE_CLIP.resolve())
         for field in ("t", "face", "probs", "top", "confidence", "frames", "face_frames"):
             assert got[field] == sent[field], field
-        assert got["synthetic"] is True and 0 <= got["received_at"] - got["at"] < 30
+        assert got["synthetic"] is False and 0 <= got["received_at"] - got["at"] < 30
     state = retained(broker, "#")
     assert state["test/pi1/status"] == b"offline"  # said on a clean exit, not only as the Will
     header = json.loads(state["test/pi1/header"])
-    assert header["labels"][0] == "neutral" and "SYNTHETIC" in header["notice"]
+    assert header["labels"][0] == "neutral" and "notice" not in header
+    assert "non-commercial" in header["model"]["licence"]
     config = json.loads(state["homeassistant/sensor/edge_emo_pi1/emotion/config"])
     assert config["state_topic"] == "test/pi1/emotion"
 

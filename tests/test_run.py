@@ -27,11 +27,9 @@ def duration(path) -> float:
 def check_timeline(doc: dict, path) -> None:
     assert doc["schema"] == "edge-emo/timeline" and doc["schema_version"] == 1
     assert doc["labels"] == list(LABELS)
-    assert (
-        doc["model"]["sha256"]
-        and doc["model"]["synthetic"] is True
-        and "SYNTHETIC" in doc["notice"]
-    )
+    # The default model learned from real faces; it says so, and which terms it inherits.
+    assert doc["model"]["sha256"] and doc["model"]["synthetic"] is False and "notice" not in doc
+    assert "non-commercial" in doc["model"]["licence"]
     assert doc["window"]["frames"] == 90 and doc["window"]["fps"] == 30
     seconds = doc["seconds"]
     assert len(seconds) == math.ceil(duration(path) - 1e-6)
@@ -90,7 +88,8 @@ def test_csv_and_jsonl_formats(tmp_path, face_timeline):
     out = tmp_path / "face.csv"
     assert run_cli("run", str(FACE_CLIP), "-f", "csv", "-o", str(out), "-q").returncode == 0
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == len(reference) and "SYNTHETIC" in rows[0]["training_data"]
+    model = json.loads(face_timeline.read_text())["model"]
+    assert len(rows) == len(reference) and rows[0]["training_data"] == model["training_data"]
     assert float(rows[3]["p_happiness"]) == pytest.approx(
         reference[3]["probs"]["happiness"], abs=1e-6
     )

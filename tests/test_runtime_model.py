@@ -76,7 +76,9 @@ def test_default_model_runs_and_lists_builtin_ops_only():
     classifier = EmotionClassifier.from_file(path)
     ops = operator_codes(path.read_bytes())
     assert ops and not forbidden_ops(path.read_bytes())
-    assert classifier.metadata.synthetic  # the bundled model says what it was trained on
+    assert path.stat().st_size <= 2 * 1024 * 1024  # the bound for the default model
+    meta = classifier.metadata  # the bundled model says what it was trained on, and its terms
+    assert not meta.synthetic and meta.training_data["sources"] and meta.training_data["licence"]
     rng = np.random.default_rng(0)
     probs = classifier.predict(rng.normal(0, 0.5, (90, 136)))
     assert probs.shape == (7,) and probs.sum() == pytest.approx(1.0) and (probs >= 0).all()
@@ -120,7 +122,7 @@ def test_runtime_works_without_tensorflow():
         except SystemExit as e:
             assert e.code == 0, e.code
         doc = json.loads(out.read_text())
-        assert doc["seconds"] and doc["model"]["synthetic"] is True
+        assert doc["seconds"] and doc["model"]["synthetic"] is False
         import sqlite3
         queued = sqlite3.connect(queue).execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
         assert queued == len(doc["seconds"]), queued

@@ -36,7 +36,7 @@ class TrainConfig:
     eval_hop: int = 15
     seed: int = 42
     augment: AugmentOptions = field(default_factory=AugmentOptions)
-    class_balance: bool = True  # inverse-frequency sample weights
+    class_balance: float = 1.0  # sample weight (1 / class frequency) ** this; 0 = off
     select_on: str = "macro_f1"  # validation figure for early stopping: macro_f1 or accuracy
 
     def to_dict(self) -> dict:

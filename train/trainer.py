@@ -102,7 +102,9 @@ def train_model(
         "val_accuracy": [],
         "val_macro_f1": [],
     }
-    class_weights = balanced_class_weights(train_set) if config.class_balance else None
+    class_weights = (
+        balanced_class_weights(train_set, config.class_balance) if config.class_balance else None
+    )
     best, best_weights, waited = -1.0, None, 0
     start = time.perf_counter()
     epochs_run = 0
@@ -157,11 +159,16 @@ def train_model(
     return result
 
 
-def balanced_class_weights(dataset: Dataset) -> np.ndarray:
-    """Inverse-frequency weight per class (mean 1 over the clips), from each clip's label."""
+def balanced_class_weights(dataset: Dataset, power: float = 1.0) -> np.ndarray:
+    """(1 / class frequency) ** power per class (mean 1 over the clips), from each clip's label.
+
+    power 1 weighs every class equally in the loss; 0.5 meets a rare class half-way (full
+    balance made the rarest class, disgust, the answer for many ambiguous faces).
+    """
     labels = np.array([c.label for c in dataset.clips if c.label >= 0])
     counts = np.bincount(labels, minlength=len(LABELS)).astype(np.float64)
-    weights = np.where(counts > 0, len(labels) / (len(LABELS) * np.maximum(counts, 1)), 0.0)
+    inverse = np.where(counts > 0, len(labels) / (len(LABELS) * np.maximum(counts, 1)), 0.0)
+    weights = inverse**power
     return weights / (weights[labels].mean() if len(labels) else 1.0)
 
 
