@@ -38,7 +38,7 @@ edge-emo train "$work/data" -o "$work/emotion-realfaces.keras" --seed 42 --epoch
     --clips-per-epoch 12000 --crops-per-clip 1 --batch-size 64 --val-subjects "$val" --test-subjects "$test"
 
 # 3. Quantise with the converter's default gates (97% top-1 agreement, 1.5 points). Dynamic
-#    range (int8 weights, fused LSTM): full-integer int8 of this model agreed on only 91.7% of
+#    range (int8 weights, fused LSTM): full-integer int8 of this model agreed on only 90.4% of
 #    held-out windows (see the model card), so int8 would not pass the gate.
 edge-emo convert "$work/emotion-realfaces.keras" --data "$work/data" --quant dynamic -o "$model"
 

@@ -1,0 +1,361 @@
+"""Runtime commands (base install): `info`, `extract`, `run`, `benchmark`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from edge_runtime.cli.app import app, handle_errors
+from edge_runtime.errors import InputError
+
+# --------------------------------------------------------------------------- info
+
+
+@app.command()
+@handle_errors
+def info() -> None:
+    """Print versions, the interpreter backend and the models found with their metadata."""
+    from edge_runtime.info import print_info
+
+    print_info()
+
+
+# --------------------------------------------------------------------------- extract
+
+
+@app.command()
+@handle_errors
+def extract(
+    videos: Annotated[list[Path], typer.Argument(help="Video files or folders of videos.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="CSV file (one video) or folder (several). Default: ./<name>.csv or ./landmarks/",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
+    ] = 0,
+    max_faces: Annotated[int, typer.Option(help="Faces to detect; the largest is followed.")] = 1,
+    min_detection_confidence: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.5,
+    min_presence_confidence: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.5,
+    image_mode: Annotated[
+        bool, typer.Option(help="Detect each frame anew (slower; for unordered frames).")
+    ] = False,
+) -> None:
+    """Turn videos into landmark CSVs in the RAVDESS/OpenFace layout (one row per frame)."""
+    from edge_runtime.batch import run_batch
+    from edge_runtime.extract import extract_to_csv, find_videos
+    from edge_runtime.face_landmarks import FaceLandmarkerOptions, RunningMode
+
+    options = FaceLandmarkerOptions(
+        running_mode=RunningMode.IMAGE if image_mode else RunningMode.VIDEO,
+        max_faces=max_faces,
+        min_detection_confidence=min_detection_confidence,
+        min_presence_confidence=min_presence_confidence,
+    )
+    files = find_videos(videos)
+    if len(files) == 1 and not (output and output.is_dir()) and not any(v.is_dir() for v in videos):
+        target = output or Path(files[0].stem + ".csv")
+        result = extract_to_csv(files[0], target, options)
+        _report_extract(result)
+        return
+    folder = output or Path("landmarks")
+    targets = [(f, folder / (f.stem + ".csv")) for f in files]
+    outcomes = run_batch(_extract_one, targets, (options,), jobs or None, "extracting")
+    failed = [o for o in outcomes if o.error]
+    for outcome in outcomes:
+        if outcome.error:
+            typer.echo(f"edge-emo: error: {outcome.error}", err=True)
+        else:
+            _report_extract(outcome.result)
+    typer.echo(f"{len(outcomes) - len(failed)} of {len(outcomes)} videos extracted to {folder}/")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _extract_one(target, options):
+    from edge_runtime.extract import extract_to_csv
+
+    return extract_to_csv(target[0], target[1], options)
+
+
+def _report_extract(result) -> None:
+    note = "" if result.face_frames else "  (no face found in any frame: all rows have success=0)"
+    typer.echo(f"{result.output}: {result.frames} frames, {result.face_frames} with a face{note}")
+
+
+# --------------------------------------------------------------------------- run
+
+
+MQTT_PANEL = "Fleet (MQTT)"
+DEFAULT_QUEUE_SIZE = 86_400  # = edge_runtime.mqtt.outbox.DEFAULT_MAX_MESSAGES (test_mqtt checks)
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@app.command()
+@handle_errors
+def run(
+    videos: Annotated[
+        list[Path] | None, typer.Argument(help="Video files or folders of videos.")
+    ] = None,
+    camera: Annotated[
+        int | None, typer.Option("--camera", "-c", help="Camera device number (e.g. 0).")
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="A .tflite model with its .json sidecar (default: the bundled one).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Output file (one input) or folder (several). '-' = stdout."
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Timeline format.")
+    ] = OutputFormat.json,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Also write a timeline PNG beside each output.")
+    ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", help="Worker processes for several videos (default: all cores)."
+        ),
+    ] = 0,
+    threads: Annotated[int, typer.Option(help="Interpreter threads per process.")] = 1,
+    overwrite: Annotated[
+        bool, typer.Option(help="Redo videos whose output already exists.")
+    ] = False,
+    show: Annotated[
+        bool, typer.Option(help="Camera: show a window with the face mesh and probability bars.")
+    ] = False,
+    smoothing: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Camera: smoothing alpha (1 = none).")
+    ] = 0.5,
+    seconds: Annotated[
+        float | None, typer.Option(help="Camera: stop after this many seconds.")
+    ] = None,
+    camera_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Feed a video file through the camera path at real-time pace (testing).",
+            hidden=False,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
+    ] = False,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            help="Also publish each second to mqtt\\[s]://\\[user@]host\\[:port]/PREFIX "
+            "(password: $EDGE_EMO_MQTT_PASSWORD or --mqtt-password-file).",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = None,
+    device_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="EDGE_EMO_DEVICE_ID",
+            help="This device's name in topics (default: the host name).",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = None,
+    mqtt_password_file: Annotated[
+        Path | None,
+        typer.Option(help="File whose first line is the password.", rich_help_panel=MQTT_PANEL),
+    ] = None,
+    mqtt_ca: Annotated[
+        Path | None,
+        typer.Option(
+            help="mqtts: CA certificate(s) to trust (default: the system's).",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = None,
+    mqtt_cert: Annotated[
+        Path | None,
+        typer.Option(help="mqtts: client certificate.", rich_help_panel=MQTT_PANEL),
+    ] = None,
+    mqtt_key: Annotated[
+        Path | None,
+        typer.Option(help="mqtts: client certificate's key.", rich_help_panel=MQTT_PANEL),
+    ] = None,
+    mqtt_queue: Annotated[
+        Path | None,
+        typer.Option(
+            help="On-disk queue for when the broker is unreachable "
+            "(default: ~/.local/state/edge-emo/mqtt-DEVICE-….sqlite).",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = None,
+    mqtt_queue_size: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Most entries the queue holds; when full the oldest are dropped (counted).",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = DEFAULT_QUEUE_SIZE,
+    ha_discovery: Annotated[
+        bool,
+        typer.Option(
+            help="Publish Home Assistant MQTT discovery config: the device appears as a sensor.",
+            rich_help_panel=MQTT_PANEL,
+        ),
+    ] = False,
+) -> None:
+    """Per-second emotion timeline for videos, or live from a camera."""
+    from edge_runtime import run as runner
+
+    publisher = None
+    if mqtt is not None:
+        from edge_runtime.mqtt.broker import TlsFiles
+        from edge_runtime.mqtt.publisher import MqttPublisher, PublisherOptions
+
+        options = PublisherOptions.from_url(
+            mqtt,
+            device=device_id,
+            password_file=mqtt_password_file,
+            tls=TlsFiles(mqtt_ca, mqtt_cert, mqtt_key),
+            queue=mqtt_queue,
+            queue_size=mqtt_queue_size,
+            ha_discovery=ha_discovery,
+        )
+        publisher = MqttPublisher.create(options)
+    try:
+        code = _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs,
+                    threads, overwrite, show, smoothing, seconds, quiet, publisher)  # fmt: skip
+    finally:
+        if publisher is not None:
+            _close_publisher(publisher, quiet)
+    raise typer.Exit(code)
+
+
+def _close_publisher(publisher, quiet: bool) -> None:
+    """Deliver what is queued (up to 10 s), then say what was sent and what waits on disk."""
+    left = publisher.close(flush_timeout_s=10.0)
+    where = publisher.options.connection.address
+    if not quiet:
+        typer.echo(f"edge-emo: mqtt: {publisher.delivered} entries delivered to {where}", err=True)
+    if left:
+        typer.echo(
+            f"edge-emo: mqtt: {left} entries stay queued in {publisher.outbox.path}; "
+            "the next run with this device id and broker sends them",
+            err=True,
+        )
+    if publisher.dropped:
+        typer.echo(
+            f"edge-emo: mqtt: {publisher.dropped} entries were dropped because the queue was full",
+            err=True,
+        )
+
+
+def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, threads,
+         overwrite, show, smoothing, seconds, quiet, publisher) -> int:  # fmt: skip
+    if camera is not None or camera_file is not None:
+        if videos:
+            raise InputError("give either videos or --camera, not both")
+        return runner.run_camera(
+            camera=camera,
+            camera_file=camera_file,
+            model=model,
+            output=output,
+            fmt=fmt.value,
+            show=show,
+            smoothing=smoothing,
+            seconds=seconds,
+            threads=threads,
+            quiet=quiet,
+            publisher=publisher,
+        )
+    if not videos:
+        raise InputError("give one or more videos, a folder, or --camera N")
+    return runner.run_videos(
+        videos,
+        model=model,
+        output=output,
+        fmt=fmt.value,
+        plot=plot,
+        jobs=jobs or None,
+        threads=threads,
+        overwrite=overwrite,
+        quiet=quiet,
+        publisher=publisher,
+    )
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+@app.command()
+@handle_errors
+def benchmark(
+    model: Annotated[
+        list[Path] | None,
+        typer.Option("--model", "-m", help="TFLite models to time (default: the bundled one)."),
+    ] = None,
+    keras_model: Annotated[
+        Path | None,
+        typer.Option("--keras", help="The float .keras model, for Keras and seed-style figures."),
+    ] = None,
+    clip: Annotated[
+        Path | None,
+        typer.Option(help="A video with a face: adds pipeline, seed-style and start-up figures."),
+    ] = None,
+    threads: Annotated[
+        str, typer.Option(help="Comma-separated interpreter thread counts.")
+    ] = "1,2,4",
+    iterations: Annotated[int, typer.Option(min=1)] = 300,
+    sizes: Annotated[str, typer.Option(help="Pipeline frame sizes.")] = "640x480,1280x720",
+    memory_minutes: Annotated[
+        float, typer.Option(help="Also compare peak RSS of a 10 s and an N-minute video (0: off).")
+    ] = 0.0,
+    quick: Annotated[bool, typer.Option(help="A smoke run in seconds.")] = False,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Also write results and the machine description here."),
+    ] = None,
+) -> None:
+    """Latency side by side: model (LiteRT, Keras), pipeline per stage, start-up, memory, size."""
+    from edge_emo.benchmarks.report import BenchmarkOptions, print_report, run_benchmark, write_json
+    from edge_runtime.assets import default_model_path
+
+    for path in [*(model or []), keras_model, clip]:
+        if path is not None and not path.is_file():
+            raise InputError(f"{path}: no such file")
+    kwargs = dict(models=list(model or [default_model_path()]), keras=keras_model, clip=clip)
+    if quick:
+        options = BenchmarkOptions.quick_mode(**kwargs)
+    else:
+        try:
+            thread_counts = [int(x) for x in threads.split(",") if x.strip()]
+        except ValueError:
+            raise InputError(f"--threads {threads!r}: expected numbers such as 1,2,4") from None
+        options = BenchmarkOptions(
+            **kwargs,
+            threads=thread_counts,
+            iterations=iterations,
+            sizes=[x.strip() for x in sizes.split(",") if x.strip()],
+            memory_minutes=memory_minutes,
+        )
+    result = run_benchmark(options, log=lambda text: typer.echo(text, err=True))
+    print_report(result)
+    if json_out:
+        write_json(result, json_out)
+        typer.echo(f"wrote {json_out}", err=True)

@@ -1,0 +1,224 @@
+"""Training-side commands (`[train]` extra, imported only when called): `synth`, `train`,
+`label`, `evaluate`, `convert`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from edge_runtime.cli.app import app, handle_errors, train_module
+
+# --------------------------------------------------------------------------- training side
+
+
+class CalmPolicy(str, Enum):
+    drop = "drop"
+    neutral = "neutral"
+
+
+@app.command()
+@handle_errors
+def synth(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the generated RAVDESS-format CSVs.")],
+    actors: Annotated[int, typer.Option(min=2, max=99)] = 24,
+    seed: Annotated[int, typer.Option()] = 0,
+    repetitions: Annotated[
+        int, typer.Option(min=1, max=9, help="Repetitions per statement, emotion and intensity.")
+    ] = 2,
+) -> None:
+    """Generate synthetic FACS-prototype landmark clips (for tests and demos, not real faces)."""
+    synth_mod = train_module("train.synth")
+    n = synth_mod.write_dataset(out_dir, actors=actors, seed=seed, repetitions=repetitions)
+    typer.echo(
+        f"{out_dir}: {n} synthetic clips from {actors} actors (SYNTHETIC data, not real faces)"
+    )
+
+
+@app.command()
+@handle_errors
+def train(
+    data_dir: Annotated[
+        Path, typer.Argument(help="RAVDESS landmark CSVs, or CSVs with a labels.csv.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write model.keras (+ .json).")
+    ] = Path("model.keras"),
+    calm: Annotated[
+        CalmPolicy, typer.Option(help="RAVDESS 'calm': drop it (default) or count it as neutral.")
+    ] = CalmPolicy.drop,
+    epochs: Annotated[int, typer.Option(min=1)] = 40,
+    seed: Annotated[int, typer.Option()] = 42,
+    val_subjects: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated subjects (or patterns such as 'fer-PublicTest-*') for "
+            "validation (default: every 5th from the 5th)."
+        ),
+    ] = None,
+    test_subjects: Annotated[
+        str | None,
+        typer.Option(
+            help="Subjects or patterns held out for the final test (default: every 5th from the 3rd)."
+        ),
+    ] = None,
+    roll: Annotated[
+        bool, typer.Option(help="Normalise head roll: rotate each frame so the eyes are level.")
+    ] = False,
+    augment: Annotated[
+        bool,
+        typer.Option(help="Tracker-like augmentation: jitter, roll, scale, dropped frames."),
+    ] = True,
+    talk: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of windows that also get speech-like mouth motion and blinks.",
+        ),
+    ] = 0.0,
+    clips_per_epoch: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Train each epoch on a random sample of this many clips (0 = all)."
+        ),
+    ] = 0,
+    crops_per_clip: Annotated[
+        int, typer.Option(min=1, help="Random windows per clip and epoch.")
+    ] = 2,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    class_balance: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Weigh samples by (1/class frequency) ** this (0 = off, 1 = equal).",
+        ),
+    ] = 1.0,
+    folds: Annotated[
+        int, typer.Option(min=0, help="k-fold by subject (report only; 0 = hold-out).")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Train the Conv1D+BiLSTM classifier with a subject-independent validation split.
+
+    Learns from human labels and from a teacher's soft labels (`edge-emo label`) alike.
+    """
+    trainer = train_module("train.trainer")
+    config_module = train_module("train.config")
+    augment_module = train_module("train.augment")
+    from edge_runtime.normalise import NormalisationSpec
+
+    config = config_module.TrainConfig(
+        augment=augment_module.AugmentOptions(talk_prob=talk)
+        if augment
+        else augment_module.NO_AUGMENT,
+        clips_per_epoch=clips_per_epoch,
+        crops_per_clip=crops_per_clip,
+        batch_size=batch_size,
+        class_balance=class_balance,
+    )
+    trainer.train_command(
+        data_dir,
+        output,
+        calm=calm.value,
+        epochs=epochs,
+        seed=seed,
+        val_subjects=val_subjects,
+        test_subjects=test_subjects,
+        folds=folds,
+        quiet=quiet,
+        config=config,
+        spec=NormalisationSpec(roll=roll),
+    )
+
+
+@app.command()
+@handle_errors
+def label(
+    videos: Annotated[list[Path], typer.Argument(help="Real face videos, or folders of them.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Training-data folder to write or extend.")
+    ],
+    teacher: Annotated[
+        Path | None,
+        typer.Option(
+            help="Image emotion teacher (.tflite/.onnx with a .json config beside it; "
+            "default: the bundled FER2013 mini-Xception)."
+        ),
+    ] = None,
+    subject: Annotated[
+        str | None,
+        typer.Option(help="The person in these videos (default: each video is its own person)."),
+    ] = None,
+) -> None:
+    """Label real face video with a frame-level teacher: landmark CSVs + soft labels for `train`."""
+    labeller = train_module("train.label")
+    labeller.label_command(videos, output, teacher_path=teacher, subject=subject)
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="A model.keras or .tflite with its sidecar.")],
+    data_dir: Annotated[Path, typer.Argument(help="Labelled landmark CSVs.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Report folder (default: <model>-report/)."),
+    ] = None,
+    calm: Annotated[CalmPolicy, typer.Option()] = CalmPolicy.drop,
+    subjects: Annotated[
+        str | None,
+        typer.Option(
+            help="Evaluate only these subjects (default: the model's validation subjects, if recorded)."
+        ),
+    ] = None,
+) -> None:
+    """Accuracy, macro-F1, per-class figures and a confusion matrix on labelled CSVs."""
+    evaluator = train_module("train.evaluate")
+    evaluator.evaluate_command(model, data_dir, output, calm=calm.value, subjects=subjects)
+
+
+class Quant(str, Enum):
+    int8 = "int8"
+    dynamic = "dynamic"
+    fp16 = "fp16"
+    float32 = "float32"
+
+
+@app.command()
+@handle_errors
+def convert(
+    model: Annotated[Path, typer.Argument(help="A trained model.keras with its .json sidecar.")],
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data", "-d", help="The training CSVs: representative windows come from here."
+        ),
+    ],
+    quant: Annotated[Quant, typer.Option(help="Quantisation.")] = Quant.int8,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Output .tflite (default: beside the model)."),
+    ] = None,
+    min_agreement: Annotated[
+        float, typer.Option(help="Gate: top-1 agreement with the float model, in %.")
+    ] = 97.0,
+    max_drop: Annotated[
+        float, typer.Option(help="Gate: largest accuracy drop allowed, in points.")
+    ] = 1.5,
+    calm: Annotated[CalmPolicy, typer.Option()] = CalmPolicy.drop,
+) -> None:
+    """Convert a Keras model to TFLite (int8 by default) behind op, agreement and accuracy gates."""
+    converter = train_module("convert.converter")
+    converter.convert_command(
+        model,
+        data,
+        quant=quant.value,
+        output=output,
+        min_agreement=min_agreement,
+        max_drop=max_drop,
+        calm=calm.value,
+    )
