@@ -11,6 +11,8 @@ import json
 from conftest import FACE_CLIP, require_mosquitto, run_cli
 
 from edge_emo.benchmarks.model_latency import latency_stats
+from edge_runtime.assets import default_model_path
+from edge_runtime.metadata import load_metadata
 
 
 def test_latency_stats_are_percentiles_of_the_samples():
@@ -28,7 +30,8 @@ def test_quick_benchmark_reports_every_section(tmp_path):
     machine = report["machine"]
     assert machine["cores_usable"] >= 1 and machine["packages"]["mediapipe"]
     (row,) = report["model_latency"]  # quick: the bundled model at one thread
-    assert row["quantisation"] == "int8" and row["threads"] == 1 and row["iterations"] == 30
+    bundled = load_metadata(default_model_path()).quantisation["mode"]
+    assert row["quantisation"] == bundled and row["threads"] == 1 and row["iterations"] == 30
     assert 0 < row["median_ms"] <= row["p90_ms"] <= row["p99_ms"]
     (pipe,) = report["pipeline"]
     assert pipe["size"] == "640x480" and pipe["frames"] == 60
