@@ -51,6 +51,16 @@ def test_window_target_weights_frames_by_teacher_confidence():
     )
 
 
+def test_soft_labels_follow_the_frames_they_were_made_on():
+    from edge_emo.train.data import nearest_rows
+
+    times = np.array([0.0, 0.04, 0.08, 0.5])  # 25 fps, then a gap
+    values = np.arange(4)[:, None] * np.ones((1, 7))
+    rows = nearest_rows(times, values, 16, 30.0)  # frames at 0, 1/30, ... 0.5 s
+    assert rows[:4, 0].tolist() == [0, 1, 2, 2] and rows[-1, 0] == 3
+    assert nearest_rows(times[:1], values[:1], 3, 30.0).shape == (3, 7)
+
+
 def test_augmentation_moves_points_like_a_tracker():
     rng = np.random.default_rng(0)
     window = random_face(rng)

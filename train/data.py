@@ -229,16 +229,13 @@ def load_clip(info: ClipInfo, fps: float = 30.0) -> Clip:
 
 
 def nearest_rows(times: np.ndarray, values: np.ndarray, n: int, fps: float) -> np.ndarray:
-    """Rows of `values` (at `times`, seconds) nearest to each of n frames at `fps`."""
+    """Rows of `values` (at increasing `times`, seconds) nearest to each of n frames at `fps`."""
+    if len(times) == 1:
+        return np.repeat(values, n, axis=0)
     grid = np.arange(n) / fps
-    right = np.clip(np.searchsorted(times, grid), 1, max(len(times) - 1, 1))
+    right = np.clip(np.searchsorted(times, grid), 1, len(times) - 1)
     left = right - 1
-    pick = np.where(
-        np.abs(times[left] - grid) <= np.abs(times[np.minimum(right, len(times) - 1)] - grid),
-        left,
-        right,
-    )
-    return values[np.minimum(pick, len(values) - 1)]
+    return values[np.where(grid - times[left] <= times[right] - grid, left, right)]
 
 
 def load_stills(path: Path) -> list[Clip]:

@@ -11,7 +11,7 @@ Layouts (how label and person are read from the path):
   folders); names with any other pattern (augmented copies) are skipped; person = image.
 - `ckplus48`: `<emotion>/S<subject>_<sequence>_<frame>.png`; person = S<subject>.
 - `jaffe`: `<poser>.<emotion code><n>.<id>.tiff`; person = poser.
-- `folders`: `<emotion>/<file>`; person = file (each image its own person).
+- `folders`: `<emotion>/<file>`; person = the image (each image its own person).
 Emotion folder names are matched through LABEL_NAMES; `contempt` (not one of our 7) is skipped.
 """
 
@@ -84,7 +84,7 @@ def list_stills(root: Path, layout: str) -> tuple[list[StillItem], Counter]:
                 match = CK_NAME.match(name)
                 subject = f"ck-{match.group(1)}" if match else None
             else:
-                subject = f"img-{path.stem}"
+                subject = f"img-{path.parent.name}-{path.stem}"
         if subject is None:
             skipped["name does not fit the layout"] += 1
             continue

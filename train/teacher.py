@@ -189,9 +189,14 @@ def _tflite_runner(path: Path):
             raise ModelError(
                 f"{path}: teacher input is {tuple(inp['shape'])}, its config gives {x.shape}"
             )
+        scale, zero = inp["quantization"]
+        if scale:  # a fully quantised teacher takes integers
+            x = np.round(x / scale + zero)
         interpreter.set_tensor(inp["index"], x.astype(inp["dtype"]))
         interpreter.invoke()
-        return interpreter.get_tensor(out["index"])
+        y = interpreter.get_tensor(out["index"])
+        scale, zero = out["quantization"]
+        return (y.astype(np.float32) - zero) * scale if scale else y
 
     return run
 
