@@ -18,6 +18,7 @@ from collections.abc import Iterator
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _event = None
+_active = False  # a stop_on_signals block is open in this process's main thread
 
 
 def install(event) -> None:
@@ -36,10 +37,16 @@ def raise_if_stopped() -> None:
 
 
 @contextlib.contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """In this block, the first Ctrl-C/SIGTERM asks for a stop at the next frame."""
-    global _event
-    if threading.current_thread() is not threading.main_thread():
+def stop_on_signals(raise_at_exit: bool = True) -> Iterator[None]:
+    """In this block, the first Ctrl-C/SIGTERM asks for a stop at the next frame.
+
+    Blocks nest: an inner block (a command's job inside the command's own block) leaves
+    the signals to the outer one, so a stop asked for during start-up is not forgotten.
+    A stop that came after the last frame raises KeyboardInterrupt at the block's end,
+    unless `raise_at_exit` is False (the caller has already acted on it).
+    """
+    global _event, _active
+    if threading.current_thread() is not threading.main_thread() or _active:
         yield
         return
     outer, requested = _event, threading.Event()
@@ -50,12 +57,12 @@ def stop_on_signals() -> Iterator[None]:
         requested.set()
 
     previous = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
-    _event = requested
+    _event, _active = requested, True
     try:
         yield
     finally:
-        _event = outer
+        _event, _active = outer, False
         for signum, old in previous.items():
             signal.signal(signum, old)
-    if requested.is_set():  # the signal came after the last frame: still a stop
+    if raise_at_exit and requested.is_set():  # the signal came after the last frame: a stop
         raise KeyboardInterrupt

@@ -9,7 +9,6 @@ video whose output already exists is skipped unless --overwrite.
 from __future__ import annotations
 
 import contextlib
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -193,16 +192,6 @@ def _run_one_job(
     return run_one(item[0], item[1], fmt, plot, model, threads, publisher)
 
 
-def _sigterm_as_interrupt() -> None:
-    """SIGTERM stops a run the way Ctrl-C does: finished outputs stay, temp files go."""
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(signal.SIGTERM, handler)
-
-
 def run_videos(
     videos: list[Path],
     *,
@@ -226,7 +215,6 @@ def run_videos(
 
     from edge_runtime.batch import run_batch
 
-    _sigterm_as_interrupt()
     console = Console(stderr=True, quiet=quiet, highlight=False)
     files = find_videos(videos)
     several = len(files) > 1
@@ -288,7 +276,6 @@ def run_camera(
     publisher: MqttPublisher | None = None,
 ) -> int:
     """Live timeline: one line per second until Ctrl-C/SIGTERM or --seconds; returns the exit code."""
-    _sigterm_as_interrupt()
     opened = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
     if camera_file is not None:
         frames = read_video(camera_file, realtime=True)

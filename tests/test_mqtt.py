@@ -303,6 +303,27 @@ def test_listen_stops_cleanly_during_start_up(tmp_path, signum, moment):
     assert "0 entries from 0 devices written" in err
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_live_run_stops_cleanly_while_connecting_to_the_broker(tmp_path, signum):
+    """run --mqtt: a stop while the broker has not answered yet ends the live run as a later
+    stop does (exit 0, 'stopped'); the queue keeps whatever was produced."""
+    server = _silent_broker()
+    url = f"mqtt://127.0.0.1:{server.getsockname()[1]}/test"
+    command = [str(EDGE_EMO), "run", "--camera-file", str(FACE_CLIP), "-q",
+               "-o", str(tmp_path / "live.jsonl"), "-f", "jsonl", "--mqtt", url,
+               "--device-id", "pi1", "--mqtt-queue", str(tmp_path / "q.sqlite")]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        server.settimeout(60)
+        accepted, _ = server.accept()  # it is connecting; the CONNACK will never come
+        process.send_signal(signum)
+        code, err = finish(process, timeout=60)
+        accepted.close()
+    finally:
+        server.close()
+    assert code == 0 and "stopped" in err and "Traceback" not in err, err
+
+
 def test_consumer_away_gets_its_backlog_and_skips_repeats(broker, tmp_path):
     """listen's persistent session: what arrives while it is stopped waits at the broker;
     appending to its own output, it skips seconds already written (a rerun's repeats)."""

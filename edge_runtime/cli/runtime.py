@@ -221,26 +221,30 @@ def run(
     ] = False,
 ) -> None:
     """Per-second emotion timeline for videos, or live from a camera."""
+    from edge_runtime import cancel
     from edge_runtime import run as runner
 
     publisher = None
-    if mqtt is not None:
-        from edge_runtime.mqtt.broker import TlsFiles
-        from edge_runtime.mqtt.publisher import MqttPublisher, PublisherOptions
-
-        options = PublisherOptions.from_url(
-            mqtt,
-            device=device_id,
-            password_file=mqtt_password_file,
-            tls=TlsFiles(mqtt_ca, mqtt_cert, mqtt_key),
-            queue=mqtt_queue,
-            queue_size=mqtt_queue_size,
-            ha_discovery=ha_discovery,
-        )
-        publisher = MqttPublisher.create(options)
     try:
-        code = _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs,
-                    threads, overwrite, show, smoothing, seconds, quiet, publisher)  # fmt: skip
+        # From here on Ctrl-C/SIGTERM only ask for a stop (cancel.py), also while the broker
+        # connection is being made: the job then stops at its first frame, as it would later.
+        with cancel.stop_on_signals(raise_at_exit=False):
+            if mqtt is not None:
+                from edge_runtime.mqtt.broker import TlsFiles
+                from edge_runtime.mqtt.publisher import MqttPublisher, PublisherOptions
+
+                options = PublisherOptions.from_url(
+                    mqtt,
+                    device=device_id,
+                    password_file=mqtt_password_file,
+                    tls=TlsFiles(mqtt_ca, mqtt_cert, mqtt_key),
+                    queue=mqtt_queue,
+                    queue_size=mqtt_queue_size,
+                    ha_discovery=ha_discovery,
+                )
+                publisher = MqttPublisher.create(options)
+            code = _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs,
+                        threads, overwrite, show, smoothing, seconds, quiet, publisher)  # fmt: skip
     finally:
         if publisher is not None:
             _close_publisher(publisher, quiet)
