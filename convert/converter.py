@@ -208,8 +208,7 @@ def convert_command(
             f"op gate failed: {', '.join(forbidden)} cannot run on the edge interpreter; nothing written"
         )
 
-    test_set = dataset.subset(held_out)
-    test_set.clips = [c for c in test_set.clips if c.label >= 0]
+    test_set = dataset.subset(held_out).labelled()
     x, _, owners = clip_windows(test_set.clips, config.window, config.eval_hop, spec)
     float_probs = model.predict(x, batch_size=256, verbose=0)
     tfl_meta = ModelMetadata(name=output.stem, labels=meta.labels, window=meta.window, fps=meta.fps)

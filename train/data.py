@@ -105,6 +105,10 @@ class Dataset:
         counts = Counter(c.label for c in self.clips)  # soft-only clips: their arg-max
         return {LABELS[i]: counts.get(i, 0) for i in range(len(LABELS))}
 
+    def labelled(self) -> Dataset:
+        """The clips with a label (human, or the arg-max of their soft labels): what can be scored."""
+        return Dataset([c for c in self.clips if c.label >= 0], self.source, self.description)
+
     def subset(self, subjects: Sequence[str]) -> Dataset:
         keep = set(subjects)
         return Dataset(

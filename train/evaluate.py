@@ -58,8 +58,7 @@ def evaluate_model(
     missing = sorted(set(subjects) - set(dataset.subjects))
     if missing:
         raise InputError(f"{data_dir}: no clips of subjects {', '.join(missing)}")
-    subset = dataset.subset(subjects)
-    subset.clips = [c for c in subset.clips if c.label >= 0]
+    subset = dataset.subset(subjects).labelled()
     x, _, owners = clip_windows(subset.clips, meta.window, config.eval_hop, meta.normalisation)
     if not len(x):
         raise InputError(f"{data_dir}: no usable windows for subjects {' '.join(subjects)}")

@@ -52,9 +52,7 @@ def _set_determinism(seed: int) -> None:
 
 def evaluate_clips(predict, dataset: Dataset, config: TrainConfig, spec: NormalisationSpec) -> dict:
     """Clip-level report (mean of each clip's window probabilities) plus window-level accuracy."""
-    dataset = Dataset(
-        [c for c in dataset.clips if c.label >= 0], dataset.source, dataset.description
-    )
+    dataset = dataset.labelled()
     x, y, owners = clip_windows(dataset.clips, config.window, config.eval_hop, spec)
     if len(x) == 0:
         raise InputError(
