@@ -17,14 +17,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from edge_runtime.video import probe_video, read_video
+from edge_runtime.sources.video import probe_video, read_video
 
 # VmHWM, not getrusage: ru_maxrss survives exec, so a child started by a big parent
 # (this benchmark with TensorFlow loaded) would report the parent's peak.
 CHILD = """
 import sys
 from edge_runtime.pipeline import EmotionPipeline
-from edge_runtime.video import read_video
+from edge_runtime.sources.video import read_video
 with EmotionPipeline.create() as pipeline:
     seconds = sum(1 for _ in pipeline.run(read_video(sys.argv[1])))
 with open("/proc/self/status") as f:

@@ -18,7 +18,7 @@ from edge_runtime.classifier import EmotionClassifier
 from edge_runtime.face_landmarks import FaceLandmarker
 from edge_runtime.normalise import normalise_window
 from edge_runtime.resample import Resampler
-from edge_runtime.video import read_video
+from edge_runtime.sources.video import read_video
 from edge_runtime.windowing import WindowStream
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from edge_runtime.face_landmarks import FaceLandmarker
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
-from edge_runtime.video import read_video
+from edge_runtime.sources.video import read_video
 
 
 def scaled_copy(
@@ -28,7 +28,7 @@ def scaled_copy(
     """The clip re-encoded at width x height (mp4v, the source's rate), first `max_frames` only."""
     import cv2
 
-    from edge_runtime.video import probe_video
+    from edge_runtime.sources.video import probe_video
 
     fps = probe_video(source).nominal_fps or 30.0
     out = folder / f"{source.stem}_{width}x{height}.mp4"

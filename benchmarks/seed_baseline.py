@@ -22,7 +22,7 @@ import numpy as np
 from edge_runtime._quiet import native_stderr_silenced
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, RunningMode
 from edge_runtime.normalise import NormalisationSpec, normalise_window
-from edge_runtime.video import read_video
+from edge_runtime.sources.video import read_video
 
 
 def load_keras(path: Path):

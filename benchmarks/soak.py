@@ -25,7 +25,7 @@ from edge_runtime.atomic import write_text
 from edge_runtime.classifier import ClassifierOptions
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import make_sinks
-from edge_runtime.video import VideoFrame, read_video
+from edge_runtime.sources.video import VideoFrame, read_video
 
 WARMUP_FRACTION = 0.1
 

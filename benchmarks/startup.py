@@ -23,7 +23,7 @@ from pathlib import Path
 EDGE_CHILD = """
 import sys, time
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
-from edge_runtime.video import read_video
+from edge_runtime.sources.video import read_video
 def first_second(frames):
     for frame in frames:
         yield frame
@@ -44,7 +44,7 @@ import keras
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, RunningMode
 from edge_runtime.metadata import load_metadata
 from edge_runtime.normalise import normalise_window
-from edge_runtime.video import read_video
+from edge_runtime.sources.video import read_video
 model = keras.models.load_model(sys.argv[2])
 meta = load_metadata(sys.argv[2])
 points = []

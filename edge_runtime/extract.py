@@ -13,7 +13,7 @@ from pathlib import Path
 from edge_runtime.errors import InputError
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions
 from edge_runtime.landmark_csv import LandmarkCsvWriter
-from edge_runtime.video import read_video
+from edge_runtime.sources.video import read_video
 
 VIDEO_SUFFIXES = frozenset(
     {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}

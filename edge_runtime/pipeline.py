@@ -20,8 +20,8 @@ from edge_runtime.classifier import ClassifierOptions, EmotionClassifier
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, FaceObservation
 from edge_runtime.normalise import normalise_window
 from edge_runtime.resample import Resampler
+from edge_runtime.sources.video import VideoFrame
 from edge_runtime.timeline import Mode, SecondEntry, Smoother, TimelineAssembler
-from edge_runtime.video import VideoFrame
 from edge_runtime.windowing import Window, WindowStream
 
 

@@ -23,7 +23,11 @@ from edge_runtime.extract import find_videos
 from edge_runtime.metadata import ModelMetadata
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import ConsoleSink, Sink, make_sinks
-from edge_runtime.video import VideoFrame, probe_video, read_camera, read_video
+from edge_runtime.sources.camera import read_camera
+from edge_runtime.sources.latest import LatestFrame
+from edge_runtime.sources.rate import FrameRateLimiter
+from edge_runtime.sources.video import VideoFrame, probe_video, read_video
+from edge_runtime.timeline import SecondEntry
 from edge_runtime.windowing import MIN_FRAMES
 
 if TYPE_CHECKING:
@@ -46,7 +50,11 @@ class RunSummary:
 
 
 def timeline_header(
-    meta: ModelMetadata, model_sha256: str, source: dict[str, Any], mode: str
+    meta: ModelMetadata,
+    model_sha256: str,
+    source: dict[str, Any],
+    mode: str,
+    max_fps: float | None = None,
 ) -> dict[str, Any]:
     """The header every timeline output starts with (schema in the README)."""
     header = {
@@ -72,6 +80,8 @@ def timeline_header(
             f"last frames (at least {MIN_FRAMES} tracked frames needed)",
         },
     }
+    if max_fps is not None:  # --max-fps: fewer frames analysed, interpolated to `fps`
+        header["window"]["max_fps"] = max_fps
     if meta.training_data.get("licence"):
         header["model"]["licence"] = meta.training_data["licence"]
     if meta.synthetic:
@@ -82,9 +92,19 @@ def timeline_header(
 
 
 def _drive(
-    pipeline: EmotionPipeline, frames, sinks: list[Sink], header: dict, on_frame=None
+    pipeline: EmotionPipeline,
+    frames,
+    sinks: list[Sink],
+    header: dict,
+    on_frame=None,
+    on_entry=None,
+    more_footer=None,
 ) -> dict[str, Any]:
-    """Run frames through the pipeline into the sinks; return the footer (sinks closed or aborted)."""
+    """Run frames through the pipeline into the sinks; return the footer (sinks closed or aborted).
+
+    `on_frame(frame)` and `on_entry(entry)` observe the stream; `more_footer()` adds to
+    the footer the sinks write.
+    """
     stats = {"seconds": 0, "face_seconds": 0, "frames": 0, "last_t": 0.0, "top": {}}
 
     def counted(stream):
@@ -105,11 +125,18 @@ def _drive(
                 stats["top"][entry.top] = stats["top"].get(entry.top, 0) + 1
             for sink in sinks:
                 sink.write(entry)
+            if on_entry:
+                on_entry(entry)
         footer = {
-            "duration_s": round(stats["seconds"] and pipeline_duration(stats, pipeline), 3),
+            "duration_s": round(
+                stats["seconds"]
+                and source_duration(stats["frames"], stats["last_t"], pipeline.metadata.fps),
+                3,
+            ),
             "frames": stats["frames"],
             "seconds_total": stats["seconds"],
             "seconds_with_face": stats["face_seconds"],
+            **(more_footer() if more_footer else {}),
         }
         for sink in sinks:
             sink.close(footer)
@@ -122,10 +149,17 @@ def _drive(
     return footer
 
 
-def pipeline_duration(stats: dict, pipeline: EmotionPipeline) -> float:
+def skipped(limiter: FrameRateLimiter) -> dict[str, Any]:
+    """Footer fields of --max-fps: the frames it left out, and the duration of all frames."""
+    if limiter.max_fps is None or not limiter.seen:
+        return {}
+    duration = source_duration(limiter.seen, limiter.last_timestamp_s, limiter.max_fps)
+    return {"duration_s": round(duration, 3), "frames_skipped": limiter.skipped}
+
+
+def source_duration(frames: int, last_t: float, fallback_fps: float) -> float:
     """Duration from the last frame's time plus one mean frame interval."""
-    frames, last = stats["frames"], stats["last_t"]
-    return last + (last / (frames - 1) if frames > 1 else 1.0 / pipeline.metadata.fps)
+    return last_t + (last_t / (frames - 1) if frames > 1 else 1.0 / fallback_fps)
 
 
 def output_path(video: Path, output: Path | None, fmt: str, several: bool) -> Path | None:
@@ -144,11 +178,13 @@ def run_one(
     plot: bool,
     model: Path | None,
     threads: int,
+    max_fps: float | None = None,
     publisher: MqttPublisher | None = None,
 ) -> RunSummary:
     """Timeline of one video file into its outputs (and to the broker, with a publisher)."""
     started = time.perf_counter()
     info = probe_video(video)
+    limiter = FrameRateLimiter(max_fps)
     options = PipelineOptions(classifier=ClassifierOptions(model, threads), mode="centred")
     with EmotionPipeline.create(options) as pipeline:
         meta = pipeline.metadata
@@ -160,13 +196,14 @@ def run_one(
             "nominal_fps": round(info.nominal_fps, 3),
             "frame_count": info.frame_count,
         }
-        header = timeline_header(meta, meta.sha256, source, "centred")
+        header = timeline_header(meta, meta.sha256, source, "centred", max_fps)
         sinks = make_sinks(fmt, target, plot)
         if publisher is not None:
             from edge_runtime.sinks.mqtt_sink import MqttSink  # ssl, sqlite3: only when used
 
             sinks.append(MqttSink(publisher))
-        footer = _drive(pipeline, read_video(video), sinks, header)
+        frames = read_video(video, limiter=limiter)
+        footer = _drive(pipeline, frames, sinks, header, more_footer=lambda: skipped(limiter))
     tops = footer["top_counts"]
     return RunSummary(
         source=str(video),
@@ -187,9 +224,10 @@ def _run_one_job(
     plot: bool,
     model: Path | None,
     threads: int,
+    max_fps: float | None = None,
     publisher: MqttPublisher | None = None,
 ) -> RunSummary:
-    return run_one(item[0], item[1], fmt, plot, model, threads, publisher)
+    return run_one(item[0], item[1], fmt, plot, model, threads, max_fps, publisher)
 
 
 def run_videos(
@@ -203,6 +241,7 @@ def run_videos(
     threads: int,
     overwrite: bool,
     quiet: bool,
+    max_fps: float | None = None,
     publisher: MqttPublisher | None = None,
 ) -> int:
     """Timelines for files and folders; returns the exit code (0 all done, 1 some failed).
@@ -229,7 +268,7 @@ def run_videos(
         )
     if not todo:
         return 0
-    args = (fmt, plot, model, threads) + ((publisher,) if publisher else ())
+    args = (fmt, plot, model, threads, max_fps) + ((publisher,) if publisher else ())
     if len(todo) == 1:
         video = todo[0][0]
         outcomes = run_batch(_run_one_job, todo, args, 1, f"{video.name}", quiet=True)
@@ -273,19 +312,26 @@ def run_camera(
     seconds: float | None,
     threads: int,
     quiet: bool,
+    max_fps: float | None = None,
     publisher: MqttPublisher | None = None,
 ) -> int:
-    """Live timeline: one line per second until Ctrl-C/SIGTERM or --seconds; returns the exit code."""
+    """Live timeline: one line per second until Ctrl-C/SIGTERM or --seconds; returns the exit code.
+
+    Frames are read on their own thread and the newest is always the one analysed
+    (sources/latest.py), so on a slow device the timeline stays current and the frames
+    there was no time for are dropped, not queued.
+    """
     opened = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    limiter = FrameRateLimiter(max_fps)
     if camera_file is not None:
-        frames = read_video(camera_file, realtime=True)
+        frames = read_video(camera_file, realtime=True, limiter=limiter)
         source = {
             "id": f"replay:{camera_file.resolve()}@{opened}",
             "camera": None,
             "replayed_file": str(camera_file),
         }
     else:
-        frames = read_camera(camera)
+        frames = read_camera(camera, limiter=limiter)
         source = {"id": f"camera:{camera}@{opened}", "camera": camera}
     if seconds is not None:
         frames = _until(frames, seconds)
@@ -293,9 +339,9 @@ def run_camera(
     options = PipelineOptions(
         classifier=ClassifierOptions(model, threads), mode="causal", smoothing=alpha
     )
-    with EmotionPipeline.create(options) as pipeline:
+    with EmotionPipeline.create(options) as pipeline, LatestFrame(frames) as live:
         meta = pipeline.metadata
-        header = timeline_header(meta, meta.sha256, source, "causal")
+        header = timeline_header(meta, meta.sha256, source, "causal", max_fps)
         header["window"]["smoothing_alpha"] = alpha
         if output is None:
             sinks: list[Sink] = [] if quiet else [ConsoleSink()]
@@ -308,15 +354,67 @@ def run_camera(
 
             sinks.append(MqttSink(publisher))
         viewer = _Viewer(pipeline) if show else None
+        lag = LagMeter(live, limiter)
         try:
             with cancel.stop_on_signals():
-                _drive(pipeline, frames, sinks, header, on_frame=viewer)
+                _drive(pipeline, live, sinks, header, viewer, lag, lag.footer)
         except KeyboardInterrupt:
             print("edge-emo: stopped", file=sys.stderr)
         finally:
             if viewer:
                 viewer.close()
+    if not quiet:
+        print(f"edge-emo: {lag.describe()}", file=sys.stderr)
     return 0
+
+
+class LagMeter:
+    """How far behind the source each live second is printed, and what became of the frames.
+
+    A causal second t is complete when the source reaches t + 1 s; its lag is the time
+    from then to the moment the second reaches the sinks. Constant memory: mean and max.
+    """
+
+    def __init__(self, live: LatestFrame, limiter: FrameRateLimiter) -> None:
+        self.live = live
+        self.limiter = limiter
+        self.seconds = 0
+        self.total_s = 0.0
+        self.max_s = 0.0
+        self.last_t = 0.0
+
+    def __call__(self, entry: SecondEntry) -> None:
+        lag = max(self.live.lag_s(entry.t + 1), 0.0)
+        self.seconds += 1
+        self.total_s += lag
+        self.max_s = max(self.max_s, lag)
+        self.last_t = entry.t + 1
+
+    def footer(self) -> dict[str, Any]:
+        counts = self.live.counts
+        live = {
+            "frames_read": counts.read,
+            "frames_analysed": counts.analysed,
+            "frames_dropped": counts.dropped,
+            "analysed_fps": round(counts.analysed / self.last_t, 2) if self.last_t else None,
+            "lag_s": {
+                "mean": round(self.total_s / self.seconds, 3) if self.seconds else None,
+                "max": round(self.max_s, 3) if self.seconds else None,
+            },
+        }
+        if self.limiter.max_fps is not None:
+            live["frames_skipped"] = self.limiter.skipped
+        return {"live": live}
+
+    def describe(self) -> str:
+        live = self.footer()["live"]
+        text = (
+            f"analysed {live['frames_analysed']} of {live['frames_read']} frames read "
+            f"({live['analysed_fps'] or 0:.1f} fps), {live['frames_dropped']} dropped as stale"
+        )
+        if self.seconds:
+            text += f"; lag mean {live['lag_s']['mean']:.2f} s, max {live['lag_s']['max']:.2f} s"
+        return text
 
 
 def _until(frames, seconds: float):

@@ -107,7 +107,7 @@ def test_subject_patterns_split_and_round_trip_through_the_metadata():
 
 def test_default_teacher_reads_a_real_face():
     from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, RunningMode
-    from edge_runtime.video import read_video
+    from edge_runtime.sources.video import read_video
 
     teacher = ImageTeacher.create()
     assert teacher.sha256 == teacher.config.sha256 and teacher.path == DEFAULT_TEACHER

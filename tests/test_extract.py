@@ -10,7 +10,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.extract import extract_to_csv
 from edge_runtime.landmark_csv import read_landmark_csv
 from edge_runtime.landmarks import interocular_distance
-from edge_runtime.video import read_video
+from edge_runtime.sources.video import read_video
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from conftest import DATA, FACE_CLIP, NO_FACE_CLIP, run_cli
 
 from edge_runtime.labels import LABELS
-from edge_runtime.video import read_video
+from edge_runtime.sources.video import read_video
 
 VFR_CLIP = DATA / "vfr_24_12fps.mp4"  # 3 s at 24 fps, then 12 fps (made with ffmpeg from FACE_CLIP)
 

@@ -25,7 +25,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions
 from edge_runtime.labels import LABELS
 from edge_runtime.landmark_csv import LandmarkCsvWriter
-from edge_runtime.video import read_video
+from edge_runtime.sources.video import read_video
 
 from .teacher import ImageTeacher
 

@@ -119,7 +119,7 @@ def _landmark_chunk(args: tuple[list[str], str | None]) -> list[tuple | None]:
     import cv2
 
     from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, RunningMode
-    from edge_runtime.video import VideoFrame
+    from edge_runtime.sources.video import VideoFrame
 
     from .teacher import ImageTeacher
 

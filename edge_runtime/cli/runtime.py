@@ -158,6 +158,14 @@ def run(
             hidden=False,
         ),
     ] = None,
+    max_fps: Annotated[
+        float | None,
+        typer.Option(
+            min=0.5,
+            help="Analyse at most this many frames per second (slow devices; the rest are "
+            "interpolated).",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
@@ -244,7 +252,8 @@ def run(
                 )
                 publisher = MqttPublisher.create(options)
             code = _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs,
-                        threads, overwrite, show, smoothing, seconds, quiet, publisher)  # fmt: skip
+                        threads, overwrite, show, smoothing, seconds, quiet, max_fps,
+                        publisher)  # fmt: skip
     finally:
         if publisher is not None:
             _close_publisher(publisher, quiet)
@@ -271,7 +280,7 @@ def _close_publisher(publisher, quiet: bool) -> None:
 
 
 def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, threads,
-         overwrite, show, smoothing, seconds, quiet, publisher) -> int:  # fmt: skip
+         overwrite, show, smoothing, seconds, quiet, max_fps, publisher) -> int:  # fmt: skip
     if camera is not None or camera_file is not None:
         if videos:
             raise InputError("give either videos or --camera, not both")
@@ -286,6 +295,7 @@ def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, th
             seconds=seconds,
             threads=threads,
             quiet=quiet,
+            max_fps=max_fps,
             publisher=publisher,
         )
     if not videos:
@@ -300,6 +310,7 @@ def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, th
         threads=threads,
         overwrite=overwrite,
         quiet=quiet,
+        max_fps=max_fps,
         publisher=publisher,
     )
 

@@ -1,4 +1,4 @@
-"""Streaming frame sources: video files and cameras, as generators of timestamped frames.
+"""Video files as generators of timestamped frames (cameras: camera.py).
 
 Timestamps come from the container's presentation timestamps (PTS), not from
 frame index / nominal fps, so variable-frame-rate files are timed correctly.
@@ -7,7 +7,6 @@ Frames are decoded one at a time; nothing holds the whole video in memory.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Iterator
@@ -18,8 +17,7 @@ import numpy as np
 
 from edge_runtime.cancel import raise_if_stopped
 from edge_runtime.errors import InputError
-
-log = logging.getLogger(__name__)
+from edge_runtime.sources.rate import FrameRateLimiter
 
 MAX_PIXELS = 7680 * 4320
 """Largest frame we accept (8K UHD); bigger frames are refused rather than risking memory."""
@@ -49,7 +47,8 @@ class VideoInfo:
         return self.frame_count / self.nominal_fps if self.nominal_fps > 0 else 0.0
 
 
-def _cv2():
+def load_cv2():
+    """OpenCV, imported on first use, with FFmpeg's own log lines silenced."""
     # Keep FFmpeg's own messages ("moov atom not found") off the terminal: our errors say it.
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
@@ -60,7 +59,7 @@ def _cv2():
 
 def probe_video(path: str | Path) -> VideoInfo:
     """Open a video file just long enough to read its size, nominal fps and frame count."""
-    cv2 = _cv2()
+    cv2 = load_cv2()
     path = Path(path)
     _check_file(path)
     cap = cv2.VideoCapture(str(path))
@@ -87,14 +86,17 @@ def _check_file(path: Path) -> None:
         raise InputError(f"{path}: empty file (0 bytes)")
 
 
-def read_video(path: str | Path, *, realtime: bool = False) -> Iterator[VideoFrame]:
-    """Yield the frames of a video file with PTS timestamps.
+def read_video(
+    path: str | Path, *, realtime: bool = False, limiter: FrameRateLimiter | None = None
+) -> Iterator[VideoFrame]:
+    """Yield the frames of a video file with PTS timestamps (`index` counts every frame).
 
     With `realtime=True` frames are released at the pace of their timestamps, which
-    is how a file stands in for a camera in tests and demos.
+    is how a file stands in for a camera in tests and demos. Frames the `limiter`
+    (`--max-fps`) skips are decoded but never converted to BGR or yielded.
     Raises InputError if the file cannot be opened or yields no frame at all.
     """
-    cv2 = _cv2()
+    cv2 = load_cv2()
     path = Path(path)
     _check_file(path)
     cap = cv2.VideoCapture(str(path))
@@ -105,11 +107,21 @@ def read_video(path: str | Path, *, realtime: bool = False) -> Iterator[VideoFra
     fallback_step = 1.0 / nominal_fps if 0 < nominal_fps < 1000 else 1.0 / 30.0
     start_wall = time.monotonic()
     last_t = -np.inf
-    index = 0
+    index = yielded = 0
     try:
         while True:
             raise_if_stopped()
-            ok, image = cap.read()
+            if not cap.grab():
+                break
+            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            # Some containers report no PTS (0 or repeats): keep time strictly increasing.
+            if not np.isfinite(t) or t <= last_t:
+                t = (last_t + fallback_step) if np.isfinite(last_t) else 0.0
+            last_t = t
+            index += 1
+            if limiter is not None and not limiter.keep(t):
+                continue
+            ok, image = cap.retrieve()
             if not ok or image is None:
                 break
             if image.shape[0] * image.shape[1] > MAX_PIXELS:
@@ -117,63 +129,13 @@ def read_video(path: str | Path, *, realtime: bool = False) -> Iterator[VideoFra
                     f"{path}: frame size {image.shape[1]}x{image.shape[0]} is larger than 8K "
                     f"({MAX_PIXELS} pixels); downscale the video first"
                 )
-            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-            # Some containers report no PTS (0 or repeats): keep time strictly increasing.
-            if not np.isfinite(t) or t <= last_t:
-                t = (last_t + fallback_step) if np.isfinite(last_t) else 0.0
-            last_t = t
             if realtime:
                 delay = start_wall + t - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-            yield VideoFrame(index=index, timestamp_s=float(t), image=image)
-            index += 1
+            yield VideoFrame(index=index - 1, timestamp_s=float(t), image=image)
+            yielded += 1
     finally:
         cap.release()
-    if index == 0:
+    if yielded == 0:
         raise InputError(f"{path}: no frame could be decoded (truncated or not a video)")
-
-
-def read_camera(
-    device: int,
-    *,
-    width: int | None = None,
-    height: int | None = None,
-    reconnect_attempts: int = 10,
-    reconnect_wait_s: float = 1.0,
-) -> Iterator[VideoFrame]:
-    """Yield frames from camera `device`, timestamped by a monotonic clock.
-
-    A camera that stops delivering frames is reopened up to `reconnect_attempts`
-    times in a row, `reconnect_wait_s` apart, before InputError is raised.
-    """
-    cv2 = _cv2()
-    start = time.monotonic()
-    index = 0
-    failures = 0
-    while True:
-        cap = cv2.VideoCapture(device)
-        if width:
-            cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-        if height:
-            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-        try:
-            while cap.isOpened():
-                raise_if_stopped()
-                ok, image = cap.read()
-                if not ok or image is None:
-                    break
-                failures = 0
-                yield VideoFrame(index=index, timestamp_s=time.monotonic() - start, image=image)
-                index += 1
-        finally:
-            cap.release()
-        failures += 1
-        if failures > reconnect_attempts:
-            raise InputError(
-                f"camera {device}: no frames after {reconnect_attempts} reconnection attempts"
-            )
-        log.warning(
-            "camera %s: no frame; reconnecting (%d/%d)", device, failures, reconnect_attempts
-        )
-        time.sleep(reconnect_wait_s)
