@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -334,7 +335,8 @@ def test_consumer_away_gets_its_backlog_and_skips_repeats(broker, tmp_path):
     assert finish(first)[0] == 0
     run_args = ("run", str(FACE_CLIP), "-o", str(tmp_path / "c.json"), "-q", "--overwrite",
                 *mqtt_args(broker, tmp_path))  # fmt: skip
-    assert run_cli(*run_args).returncode == 0  # published while no consumer is connected
+    runs = [run_cli(*run_args)]  # published while no consumer is connected
+    assert runs[0].returncode == 0, runs[0].stderr
     second = start_listener(broker.url(), fleet, *session, count=20, seconds=30)
     assert finish(second)[0] == 0
     assert [m["t"] for m in read_lines(fleet)] == list(range(20))
@@ -343,19 +345,21 @@ def test_consumer_away_gets_its_backlog_and_skips_repeats(broker, tmp_path):
     # delivers in order, so once the marker's 4 new seconds are in, every repeat has been seen
     # (a deadline instead would depend on how fast a busy machine runs the clip).
     third = start_listener(broker.url(), fleet, *session, count=4, seconds=300)
-    assert run_cli(*run_args).returncode == 0
-    marker = (
-        "run",
-        str(NO_FACE_CLIP),
-        "-o",
-        str(tmp_path / "n.json"),
-        "-q",
-        *mqtt_args(broker, tmp_path),
-    )
-    assert run_cli(*marker).returncode == 0
+    runs.append(run_cli(*run_args))
+    marker = ("run", str(NO_FACE_CLIP), "-o", str(tmp_path / "n.json"), "-q",
+              *mqtt_args(broker, tmp_path))  # fmt: skip
+    runs.append(run_cli(*marker))
     code, err = finish(third)
-    assert code == 0 and "20 duplicates skipped" in err, err
-    assert [m["t"] for m in read_lines(fleet)] == [*range(20), *range(4)]
+    context = "\n".join([err, *(r.stderr for r in runs), broker.log.read_text()[-3000:]])
+    assert code == 0 and all(r.returncode == 0 for r in runs), context
+    # Every second is in the file exactly once: the 20 repeats were recognised and skipped.
+    assert [m["t"] for m in read_lines(fleet)] == [*range(20), *range(4)], context
+    # QoS 1 is at-least-once: a message whose acknowledgement a sender has not seen is sent
+    # again, and listen skips such redeliveries as it skips repeats. So at least the 20
+    # repeats were skipped; exactly 20 is not guaranteed (once 38, 1 run in ~50 with both
+    # cores busy, 2026-11-30; the run and broker output now come with a failure).
+    skipped = re.search(r"(\d+) duplicates skipped", err)
+    assert skipped and int(skipped.group(1)) >= 20, context
 
 
 def test_several_videos_share_one_connection_and_queue(broker, tmp_path):
