@@ -58,6 +58,7 @@ class FaceLandmarker:
         self.options = options
         self._last_ms = -1
         self._cv2 = load_cv2()
+        self._mp = load_vision()[0]  # once: load_vision() per frame cost ~0.07 ms
 
     @classmethod
     def create(cls, options: FaceLandmarkerOptions | None = None) -> FaceLandmarker:
@@ -87,7 +88,7 @@ class FaceLandmarker:
 
     def detect(self, frame: VideoFrame) -> FaceObservation | None:
         """Landmarks of the largest face in `frame`, or None when no face is found."""
-        mp, _, _ = load_vision()
+        mp = self._mp
         # cvtColor: ~40x faster than numpy's reversed-channel copy on a 640x360 frame.
         rgb = self._cv2.cvtColor(frame.image, self._cv2.COLOR_BGR2RGB)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
@@ -108,7 +109,9 @@ class FaceLandmarker:
             return None
         height, width = frame.image.shape[:2]
         meshes = [_mesh_pixels(face, width, height) for face in faces]
-        largest = max(range(len(meshes)), key=lambda i: _bbox_area(meshes[i]))
+        largest = (
+            0 if len(meshes) == 1 else max(range(len(meshes)), key=lambda i: _bbox_area(meshes[i]))
+        )
         mesh = meshes[largest]
         scores = None
         if self.options.blendshapes and result.face_blendshapes:
