@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from edge_emo.benchmarks.machine import describe_machine
+from edge_emo.benchmarks.machine import emit
 from edge_runtime.face_landmarks import FaceLandmarker
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sources.latest import LatestFrame
@@ -103,11 +103,7 @@ def main() -> None:
             row = measure(args.clip, args.seconds, extra, newest_first, args.max_fps)
             print(json.dumps(row), file=sys.stderr)
             rows.append(row)
-    result = {"clip": str(args.clip), "runs": rows, "machine": describe_machine(),
-              "date": time.strftime("%Y-%m-%d")}  # fmt: skip
-    print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    emit({"clip": str(args.clip), "runs": rows}, args.json)
 
 
 if __name__ == "__main__":

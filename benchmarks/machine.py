@@ -5,9 +5,12 @@ Stored beside every result so that figures from a Pi and a desktop can be compar
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import time
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 PACKAGES = (
     "edge-emo",
@@ -60,3 +63,13 @@ def describe_machine() -> dict:
         "python": platform.python_version(),
         "packages": packages,
     }
+
+
+def emit(result: dict, path: Path | None = None) -> dict:
+    """Stamp `result` with the machine and date, print it as JSON, and write it to `path`."""
+    result = {**result, "machine": describe_machine(), "date": time.strftime("%Y-%m-%d")}
+    text = json.dumps(result, indent=2)
+    print(text)
+    if path is not None:
+        path.write_text(text + "\n")
+    return result

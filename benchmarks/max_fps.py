@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_emo.benchmarks.machine import describe_machine
+from edge_emo.benchmarks.machine import emit
 from edge_runtime.extract import find_videos
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sources.rate import FrameRateLimiter
@@ -86,12 +86,10 @@ def main() -> None:
     parser.add_argument("--caps", type=float, nargs="+", default=[15.0, 10.0, 7.5, 5.0])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    result = measure(find_videos(args.inputs), args.caps, log=lambda s: print(s, file=sys.stderr))
-    result |= {"machine": describe_machine(), "date": time.strftime("%Y-%m-%d")}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(
+        measure(find_videos(args.inputs), args.caps, log=lambda s: print(s, file=sys.stderr)),
+        args.json,
+    )
 
 
 if __name__ == "__main__":

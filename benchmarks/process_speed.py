@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from edge_emo.benchmarks.machine import describe_machine
+from edge_emo.benchmarks.machine import emit
 
 MEDIAPIPE_ALONE = """
 import os, sys, time
@@ -153,8 +153,6 @@ def measure(
             "mediapipe_alone_fps": spread(alone_fps),
             "ratio_of_medians": round(ratio, 3),
             "ratio_per_round": [round(a / b, 3) for a, b in zip(run_fps, alone_fps, strict=True)],
-            "machine": describe_machine(),
-            "date": time.strftime("%Y-%m-%d"),
         }
 
 
@@ -176,10 +174,7 @@ def main() -> None:
         args.run_args,
         log=lambda s: print(s, file=sys.stderr),
     )
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ import sys
 import zipfile
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import FACE_CLIP, REPO, run_cli, run_without_tensorflow
+
+from edge_runtime.labels import LABELS
 
 README = (REPO / "README.md").read_text()
 
@@ -32,6 +34,19 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_second():
     assert "edge-emo run" in run_job and "pytest" in run_tests
     ci = (REPO / ".ci" / "run").read_text()
     assert run_tests in ci.splitlines()
+
+
+def test_readme_python_api_example_runs_without_tensorflow():
+    """The README's first Python API example, on the bundled clip, in a process that cannot
+    import TensorFlow: one printed line per second of the 19.7 s clip."""
+    section = README.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    example = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    assert '"clip.mp4"' in example
+    done = run_without_tensorflow(example.replace('"clip.mp4"', repr(str(FACE_CLIP))))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [int(line.split()[0]) for line in lines] == list(range(20))
+    assert all(line.split()[1] in LABELS for line in lines)  # the clip has a face throughout
 
 
 def test_cli_lists_every_command():
