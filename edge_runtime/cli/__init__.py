@@ -1,7 +1,7 @@
 """`edge-emo`: one command line for extraction, labelling, training, conversion, inference,
 fleets and benchmarks; one module per command group.
 
-The runtime commands (`extract`, `run`, `listen`, `benchmark`, `info`) need only the base
+The runtime commands (`extract`, `run`, `listen`, `service`, `benchmark`, `info`) need only the base
 install; `synth`, `train`, `label`, `evaluate` and `convert` come from the `[train]` extra
 and are imported only when called, so the edge runtime never loads TensorFlow.
 """
@@ -12,7 +12,7 @@ import os
 
 # isort: off
 # Importing a command module registers its commands, in the order `edge-emo --help` lists.
-from edge_runtime.cli import runtime, fleet, training  # noqa: F401
+from edge_runtime.cli import runtime, fleet, service, training  # noqa: F401
 
 # isort: on
 from edge_runtime.cli.app import app, fail, handle_errors
