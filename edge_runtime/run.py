@@ -1,4 +1,4 @@
-"""`edge-emo run`: videos or a camera -> per-second emotion timelines in the chosen sinks.
+"""`edge-emo run`: videos or a camera (live.py) -> per-second emotion timelines in the chosen sinks.
 
 Files use centred windows (each second averages every 3 s window that covers it);
 cameras are causal (each second is the last 3 s) and smoothed. Many videos run in a
@@ -8,33 +8,26 @@ video whose output already exists is skipped unless --overwrite.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from edge_runtime import __version__, cancel
+from edge_runtime import cancel
 from edge_runtime.classifier import ClassifierOptions
+from edge_runtime.drive import drive, skipped, timeline_header
 from edge_runtime.errors import EdgeEmoError, InputError
 from edge_runtime.extract import find_videos
-from edge_runtime.metadata import ModelMetadata
+from edge_runtime.live import LiveOptions, LiveSession, Viewer
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import ConsoleSink, Sink, make_sinks
-from edge_runtime.sources.camera import read_camera
-from edge_runtime.sources.latest import LatestFrame
 from edge_runtime.sources.rate import FrameRateLimiter
-from edge_runtime.sources.video import VideoFrame, probe_video, read_video
-from edge_runtime.timeline import SecondEntry
-from edge_runtime.windowing import MIN_FRAMES
+from edge_runtime.sources.video import probe_video, read_video
 
 if TYPE_CHECKING:
     from edge_runtime.mqtt.publisher import MqttPublisher
 
-SCHEMA = "edge-emo/timeline"
-SCHEMA_VERSION = 1
 SUFFIX = {"json": ".emotions.json", "jsonl": ".emotions.jsonl", "csv": ".emotions.csv"}
 
 
@@ -47,119 +40,6 @@ class RunSummary:
     frames: int
     wall_s: float
     top: str | None
-
-
-def timeline_header(
-    meta: ModelMetadata,
-    model_sha256: str,
-    source: dict[str, Any],
-    mode: str,
-    max_fps: float | None = None,
-) -> dict[str, Any]:
-    """The header every timeline output starts with (schema in the README)."""
-    header = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "generated_by": f"edge-emo {__version__}",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source": source,
-        "model": {
-            "name": meta.name,
-            "sha256": model_sha256,
-            "quantisation": meta.quantisation.get("mode"),
-            "training_data": meta.training_data_summary,
-            "synthetic": meta.synthetic,
-        },
-        "labels": list(meta.labels),
-        "window": {
-            "frames": meta.window,
-            "fps": meta.fps,
-            "hop": meta.hop,
-            "mode": mode,
-            "short_clip_padding": f"clips shorter than {meta.window} frames are padded by holding their first and "
-            f"last frames (at least {MIN_FRAMES} tracked frames needed)",
-        },
-    }
-    if max_fps is not None:  # --max-fps: fewer frames analysed, interpolated to `fps`
-        header["window"]["max_fps"] = max_fps
-    if meta.training_data.get("licence"):
-        header["model"]["licence"] = meta.training_data["licence"]
-    if meta.synthetic:
-        header["notice"] = (
-            "The model was trained on SYNTHETIC prototype expressions, not real faces or RAVDESS."
-        )
-    return header
-
-
-def _drive(
-    pipeline: EmotionPipeline,
-    frames,
-    sinks: list[Sink],
-    header: dict,
-    on_frame=None,
-    on_entry=None,
-    more_footer=None,
-) -> dict[str, Any]:
-    """Run frames through the pipeline into the sinks; return the footer (sinks closed or aborted).
-
-    `on_frame(frame)` and `on_entry(entry)` observe the stream; `more_footer()` adds to
-    the footer the sinks write.
-    """
-    stats = {"seconds": 0, "face_seconds": 0, "frames": 0, "last_t": 0.0, "top": {}}
-
-    def counted(stream):
-        for frame in stream:
-            stats["frames"] += 1
-            stats["last_t"] = frame.timestamp_s
-            yield frame
-            if on_frame:
-                on_frame(frame)
-
-    for sink in sinks:
-        sink.open(header)
-    try:
-        for entry in pipeline.run(counted(frames)):
-            stats["seconds"] += 1
-            if entry.face:
-                stats["face_seconds"] += 1
-                stats["top"][entry.top] = stats["top"].get(entry.top, 0) + 1
-            for sink in sinks:
-                sink.write(entry)
-            if on_entry:
-                on_entry(entry)
-        footer = {
-            "duration_s": round(
-                stats["seconds"]
-                and source_duration(stats["frames"], stats["last_t"], pipeline.metadata.fps),
-                3,
-            ),
-            "frames": stats["frames"],
-            "seconds_total": stats["seconds"],
-            "seconds_with_face": stats["face_seconds"],
-            **(more_footer() if more_footer else {}),
-        }
-        for sink in sinks:
-            sink.close(footer)
-    except BaseException:
-        for sink in sinks:
-            with contextlib.suppress(Exception):
-                sink.abort()
-        raise
-    footer["top_counts"] = stats["top"]
-    return footer
-
-
-def skipped(limiter: FrameRateLimiter) -> dict[str, Any]:
-    """Footer fields of --max-fps: the frames it left out, and the duration of all frames."""
-    if limiter.max_fps is None or not limiter.seen:
-        return {}
-    duration = source_duration(limiter.seen, limiter.last_timestamp_s, limiter.max_fps)
-    return {"duration_s": round(duration, 3), "frames_skipped": limiter.skipped}
-
-
-def source_duration(frames: int, last_t: float, fallback_fps: float) -> float:
-    """Duration from the last frame's time plus one mean frame interval."""
-    return last_t + (last_t / (frames - 1) if frames > 1 else 1.0 / fallback_fps)
 
 
 def output_path(video: Path, output: Path | None, fmt: str, several: bool) -> Path | None:
@@ -203,7 +83,7 @@ def run_one(
 
             sinks.append(MqttSink(publisher))
         frames = read_video(video, limiter=limiter)
-        footer = _drive(pipeline, frames, sinks, header, more_footer=lambda: skipped(limiter))
+        footer = drive(pipeline, frames, sinks, header, more_footer=lambda: skipped(limiter))
     tops = footer["top_counts"]
     return RunSummary(
         source=str(video),
@@ -315,153 +195,40 @@ def run_camera(
     max_fps: float | None = None,
     publisher: MqttPublisher | None = None,
 ) -> int:
-    """Live timeline: one line per second until Ctrl-C/SIGTERM or --seconds; returns the exit code.
-
-    Frames are read on their own thread and the newest is always the one analysed
-    (sources/latest.py), so on a slow device the timeline stays current and the frames
-    there was no time for are dropped, not queued.
-    """
-    opened = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-    limiter = FrameRateLimiter(max_fps)
-    if camera_file is not None:
-        frames = read_video(camera_file, realtime=True, limiter=limiter)
-        source = {
-            "id": f"replay:{camera_file.resolve()}@{opened}",
-            "camera": None,
-            "replayed_file": str(camera_file),
-        }
-    else:
-        frames = read_camera(camera, limiter=limiter)
-        source = {"id": f"camera:{camera}@{opened}", "camera": camera}
-    if seconds is not None:
-        frames = _until(frames, seconds)
-    alpha = smoothing if 0 < smoothing < 1 else None
-    options = PipelineOptions(
-        classifier=ClassifierOptions(model, threads), mode="causal", smoothing=alpha
-    )
-    with EmotionPipeline.create(options) as pipeline, LatestFrame(frames) as live:
-        meta = pipeline.metadata
-        header = timeline_header(meta, meta.sha256, source, "causal", max_fps)
-        header["window"]["smoothing_alpha"] = alpha
-        if output is None:
-            sinks: list[Sink] = [] if quiet else [ConsoleSink()]
-        else:
-            sinks = make_sinks(fmt, output, plot=False, streaming=True)
-            if not quiet and str(output) != "-":
-                sinks.append(ConsoleSink())
-        if publisher is not None:
-            from edge_runtime.sinks.mqtt_sink import MqttSink  # ssl, sqlite3: only when used
-
-            sinks.append(MqttSink(publisher))
-        viewer = _Viewer(pipeline) if show else None
-        lag = LagMeter(live, limiter)
+    """Live timeline: one line per second until Ctrl-C/SIGTERM or --seconds; returns the exit code."""
+    options = LiveOptions(camera=camera, camera_file=camera_file, seconds=seconds, max_fps=max_fps,
+                          model=model, threads=threads, smoothing=smoothing)  # fmt: skip
+    with LiveSession.create(options) as session:
+        sinks = live_sinks(output, fmt, quiet, publisher)
+        viewer = Viewer(session.pipeline) if show else None
         try:
             with cancel.stop_on_signals():
-                _drive(pipeline, live, sinks, header, viewer, lag, lag.footer)
+                session.drive(sinks, on_frame=viewer)
         except KeyboardInterrupt:
             print("edge-emo: stopped", file=sys.stderr)
         finally:
             if viewer:
                 viewer.close()
     if not quiet:
-        print(f"edge-emo: {lag.describe()}", file=sys.stderr)
+        print(f"edge-emo: {session.lag.describe()}", file=sys.stderr)
     return 0
 
 
-class LagMeter:
-    """How far behind the source each live second is printed, and what became of the frames.
+def live_sinks(
+    output: Path | None, fmt: str, quiet: bool, publisher: MqttPublisher | None
+) -> list[Sink]:
+    """A live run's outputs: the terminal line per second, a streaming file, the broker."""
+    if output is None:
+        sinks: list[Sink] = [] if quiet else [ConsoleSink()]
+    else:
+        sinks = make_sinks(fmt, output, plot=False, streaming=True)
+        if not quiet and str(output) != "-":
+            sinks.append(ConsoleSink())
+    if publisher is not None:
+        from edge_runtime.sinks.mqtt_sink import MqttSink  # ssl, sqlite3: only when used
 
-    A causal second t is complete when the source reaches t + 1 s; its lag is the time
-    from then to the moment the second reaches the sinks. Constant memory: mean and max.
-    """
-
-    def __init__(self, live: LatestFrame, limiter: FrameRateLimiter) -> None:
-        self.live = live
-        self.limiter = limiter
-        self.seconds = 0
-        self.total_s = 0.0
-        self.max_s = 0.0
-        self.last_t = 0.0
-
-    def __call__(self, entry: SecondEntry) -> None:
-        lag = max(self.live.lag_s(entry.t + 1), 0.0)
-        self.seconds += 1
-        self.total_s += lag
-        self.max_s = max(self.max_s, lag)
-        self.last_t = entry.t + 1
-
-    def footer(self) -> dict[str, Any]:
-        counts = self.live.counts
-        live = {
-            "frames_read": counts.read,
-            "frames_analysed": counts.analysed,
-            "frames_dropped": counts.dropped,
-            "analysed_fps": round(counts.analysed / self.last_t, 2) if self.last_t else None,
-            "lag_s": {
-                "mean": round(self.total_s / self.seconds, 3) if self.seconds else None,
-                "max": round(self.max_s, 3) if self.seconds else None,
-            },
-        }
-        if self.limiter.max_fps is not None:
-            live["frames_skipped"] = self.limiter.skipped
-        return {"live": live}
-
-    def describe(self) -> str:
-        live = self.footer()["live"]
-        text = (
-            f"analysed {live['frames_analysed']} of {live['frames_read']} frames read "
-            f"({live['analysed_fps'] or 0:.1f} fps), {live['frames_dropped']} dropped as stale"
-        )
-        if self.seconds:
-            text += f"; lag mean {live['lag_s']['mean']:.2f} s, max {live['lag_s']['max']:.2f} s"
-        return text
-
-
-def _until(frames, seconds: float):
-    for frame in frames:
-        if frame.timestamp_s > seconds:
-            return
-        yield frame
-
-
-class _Viewer:
-    """`--show`: the frame with the 68 points and the latest probabilities as bars; q quits."""
-
-    def __init__(self, pipeline: EmotionPipeline) -> None:
-        import cv2
-
-        self.cv2 = cv2
-        self.pipeline = pipeline
-        self.latest: dict[str, float] | None = None
-
-    def __call__(self, frame: VideoFrame) -> None:
-        cv2 = self.cv2
-        image = frame.image.copy()
-        observation = self.pipeline.last_observation
-        if observation is not None:
-            for x, y in observation.ibug68.astype(int):
-                cv2.circle(image, (int(x), int(y)), 2, (0, 255, 0), -1)
-        probs = self.pipeline.last_probs
-        if probs is not None:
-            for i, (label, p) in enumerate(zip(self.pipeline.metadata.labels, probs, strict=True)):
-                y = 20 + 18 * i
-                cv2.rectangle(image, (10, y - 12), (10 + int(150 * p), y + 2), (0, 200, 255), -1)
-                cv2.putText(
-                    image,
-                    f"{label} {p:.2f}",
-                    (170, y),
-                    cv2.FONT_HERSHEY_SIMPLEX,
-                    0.45,
-                    (255, 255, 255),
-                    1,
-                )
-        cv2.imshow("edge-emo", image)
-        if cv2.waitKey(1) & 0xFF == ord("q"):
-            raise KeyboardInterrupt
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.cv2.destroyAllWindows()
+        sinks.append(MqttSink(publisher))
+    return sinks
 
 
 __all__ = ["EdgeEmoError", "run_camera", "run_one", "run_videos"]

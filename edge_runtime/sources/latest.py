@@ -97,6 +97,10 @@ class LatestFrame:
                 self._analysed += 1
             yield frame
 
+    def stop(self) -> None:
+        """Ask the reader to stop at its next frame (any thread); iteration then ends."""
+        self._stop.set()
+
     def close(self, timeout_s: float = 5.0) -> None:
         """Stop the reader at its next frame and wait for it to release the source."""
         self._stop.set()

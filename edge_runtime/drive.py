@@ -1,0 +1,131 @@
+"""Frames through the pipeline into the sinks, between the header and the footer every
+timeline output has (schema in the README); shared by file runs, live runs and `serve`."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timezone
+from typing import Any
+
+from edge_runtime import __version__
+from edge_runtime.metadata import ModelMetadata
+from edge_runtime.pipeline import EmotionPipeline
+from edge_runtime.sinks import Sink
+from edge_runtime.sources.rate import FrameRateLimiter
+from edge_runtime.windowing import MIN_FRAMES
+
+SCHEMA = "edge-emo/timeline"
+SCHEMA_VERSION = 1
+
+
+def timeline_header(
+    meta: ModelMetadata,
+    model_sha256: str,
+    source: dict[str, Any],
+    mode: str,
+    max_fps: float | None = None,
+) -> dict[str, Any]:
+    """The header every timeline output starts with (schema in the README)."""
+    header = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "generated_by": f"edge-emo {__version__}",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": source,
+        "model": {
+            "name": meta.name,
+            "sha256": model_sha256,
+            "quantisation": meta.quantisation.get("mode"),
+            "training_data": meta.training_data_summary,
+            "synthetic": meta.synthetic,
+        },
+        "labels": list(meta.labels),
+        "window": {
+            "frames": meta.window,
+            "fps": meta.fps,
+            "hop": meta.hop,
+            "mode": mode,
+            "short_clip_padding": f"clips shorter than {meta.window} frames are padded by holding their first and "
+            f"last frames (at least {MIN_FRAMES} tracked frames needed)",
+        },
+    }
+    if max_fps is not None:  # --max-fps: fewer frames analysed, interpolated to `fps`
+        header["window"]["max_fps"] = max_fps
+    if meta.training_data.get("licence"):
+        header["model"]["licence"] = meta.training_data["licence"]
+    if meta.synthetic:
+        header["notice"] = (
+            "The model was trained on SYNTHETIC prototype expressions, not real faces or RAVDESS."
+        )
+    return header
+
+
+def drive(
+    pipeline: EmotionPipeline,
+    frames,
+    sinks: list[Sink],
+    header: dict,
+    on_frame=None,
+    on_entry=None,
+    more_footer=None,
+) -> dict[str, Any]:
+    """Run frames through the pipeline into the sinks; return the footer (sinks closed or aborted).
+
+    `on_frame(frame)` and `on_entry(entry)` observe the stream; `more_footer()` adds to
+    the footer the sinks write.
+    """
+    stats = {"seconds": 0, "face_seconds": 0, "frames": 0, "last_t": 0.0, "top": {}}
+
+    def counted(stream):
+        for frame in stream:
+            stats["frames"] += 1
+            stats["last_t"] = frame.timestamp_s
+            yield frame
+            if on_frame:
+                on_frame(frame)
+
+    for sink in sinks:
+        sink.open(header)
+    try:
+        for entry in pipeline.run(counted(frames)):
+            stats["seconds"] += 1
+            if entry.face:
+                stats["face_seconds"] += 1
+                stats["top"][entry.top] = stats["top"].get(entry.top, 0) + 1
+            for sink in sinks:
+                sink.write(entry)
+            if on_entry:
+                on_entry(entry)
+        footer = {
+            "duration_s": round(
+                stats["seconds"]
+                and source_duration(stats["frames"], stats["last_t"], pipeline.metadata.fps),
+                3,
+            ),
+            "frames": stats["frames"],
+            "seconds_total": stats["seconds"],
+            "seconds_with_face": stats["face_seconds"],
+            **(more_footer() if more_footer else {}),
+        }
+        for sink in sinks:
+            sink.close(footer)
+    except BaseException:
+        for sink in sinks:
+            with contextlib.suppress(Exception):
+                sink.abort()
+        raise
+    footer["top_counts"] = stats["top"]
+    return footer
+
+
+def skipped(limiter: FrameRateLimiter) -> dict[str, Any]:
+    """Footer fields of --max-fps: the frames it left out, and the duration of all frames."""
+    if limiter.max_fps is None or not limiter.seen:
+        return {}
+    duration = source_duration(limiter.seen, limiter.last_timestamp_s, limiter.max_fps)
+    return {"duration_s": round(duration, 3), "frames_skipped": limiter.skipped}
+
+
+def source_duration(frames: int, last_t: float, fallback_fps: float) -> float:
+    """Duration from the last frame's time plus one mean frame interval."""
+    return last_t + (last_t / (frames - 1) if frames > 1 else 1.0 / fallback_fps)
