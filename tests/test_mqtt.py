@@ -12,12 +12,11 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import FACE_CLIP, NO_FACE_CLIP, require_mosquitto, run_cli
+from conftest import EDGE_EMO, FACE_CLIP, NO_FACE_CLIP, require_mosquitto, run_cli
 
 from edge_emo.benchmarks.local_broker import Mosquitto as _Mosquitto
 from edge_emo.benchmarks.local_broker import make_tls
@@ -27,8 +26,6 @@ from edge_runtime.mqtt.listen import Deduplicator
 from edge_runtime.mqtt.messages import emotion_message, ha_discovery, message_key
 from edge_runtime.mqtt.outbox import DEFAULT_MAX_MESSAGES, Outbox
 from edge_runtime.timeline import SecondEntry
-
-EDGE_EMO = Path(sys.executable).with_name("edge-emo")
 
 
 def Mosquitto(*args, **kwargs) -> _Mosquitto:

@@ -12,11 +12,11 @@ import os
 
 # isort: off
 # Importing a command module registers its commands, in the order `edge-emo --help` lists.
-from edge_runtime.cli import runtime, fleet, service, training  # noqa: F401
+from edge_runtime.cli import runtime, fleet, serve, service, training  # noqa: F401
 
 # isort: on
 from edge_runtime.cli.app import app, fail, handle_errors
-from edge_runtime.cli.runtime import DEFAULT_QUEUE_SIZE
+from edge_runtime.cli.mqtt_options import DEFAULT_QUEUE_SIZE
 
 __all__ = ["DEFAULT_QUEUE_SIZE", "app", "fail", "handle_errors", "main"]
 

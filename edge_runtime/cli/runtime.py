@@ -9,6 +9,20 @@ from typing import Annotated
 import typer
 
 from edge_runtime.cli.app import app, handle_errors
+from edge_runtime.cli.mqtt_options import (
+    DEFAULT_QUEUE_SIZE,
+    DeviceId,
+    HaDiscovery,
+    MqttCa,
+    MqttCert,
+    MqttKey,
+    MqttPasswordFile,
+    MqttQueue,
+    MqttQueueSize,
+    MqttUrl,
+    close_publisher,
+    open_publisher,
+)
 from edge_runtime.errors import InputError
 
 # --------------------------------------------------------------------------- info
@@ -93,10 +107,6 @@ def _report_extract(result) -> None:
 # --------------------------------------------------------------------------- run
 
 
-MQTT_PANEL = "Fleet (MQTT)"
-DEFAULT_QUEUE_SIZE = 86_400  # = edge_runtime.mqtt.outbox.DEFAULT_MAX_MESSAGES (test_mqtt checks)
-
-
 class OutputFormat(str, Enum):
     json = "json"
     csv = "csv"
@@ -169,64 +179,15 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
-    mqtt: Annotated[
-        str | None,
-        typer.Option(
-            help="Also publish each second to mqtt\\[s]://\\[user@]host\\[:port]/PREFIX "
-            "(password: $EDGE_EMO_MQTT_PASSWORD or --mqtt-password-file).",
-            rich_help_panel=MQTT_PANEL,
-        ),
-    ] = None,
-    device_id: Annotated[
-        str | None,
-        typer.Option(
-            envvar="EDGE_EMO_DEVICE_ID",
-            help="This device's name in topics (default: the host name).",
-            rich_help_panel=MQTT_PANEL,
-        ),
-    ] = None,
-    mqtt_password_file: Annotated[
-        Path | None,
-        typer.Option(help="File whose first line is the password.", rich_help_panel=MQTT_PANEL),
-    ] = None,
-    mqtt_ca: Annotated[
-        Path | None,
-        typer.Option(
-            help="mqtts: CA certificate(s) to trust (default: the system's).",
-            rich_help_panel=MQTT_PANEL,
-        ),
-    ] = None,
-    mqtt_cert: Annotated[
-        Path | None,
-        typer.Option(help="mqtts: client certificate.", rich_help_panel=MQTT_PANEL),
-    ] = None,
-    mqtt_key: Annotated[
-        Path | None,
-        typer.Option(help="mqtts: client certificate's key.", rich_help_panel=MQTT_PANEL),
-    ] = None,
-    mqtt_queue: Annotated[
-        Path | None,
-        typer.Option(
-            help="On-disk queue for when the broker is unreachable "
-            "(default: ~/.local/state/edge-emo/mqtt-DEVICE-….sqlite).",
-            rich_help_panel=MQTT_PANEL,
-        ),
-    ] = None,
-    mqtt_queue_size: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Most entries the queue holds; when full the oldest are dropped (counted).",
-            rich_help_panel=MQTT_PANEL,
-        ),
-    ] = DEFAULT_QUEUE_SIZE,
-    ha_discovery: Annotated[
-        bool,
-        typer.Option(
-            help="Publish Home Assistant MQTT discovery config: the device appears as a sensor.",
-            rich_help_panel=MQTT_PANEL,
-        ),
-    ] = False,
+    mqtt: MqttUrl = None,
+    device_id: DeviceId = None,
+    mqtt_password_file: MqttPasswordFile = None,
+    mqtt_ca: MqttCa = None,
+    mqtt_cert: MqttCert = None,
+    mqtt_key: MqttKey = None,
+    mqtt_queue: MqttQueue = None,
+    mqtt_queue_size: MqttQueueSize = DEFAULT_QUEUE_SIZE,
+    ha_discovery: HaDiscovery = False,
 ) -> None:
     """Per-second emotion timeline for videos, or live from a camera."""
     from edge_runtime import cancel
@@ -237,46 +198,15 @@ def run(
         # From here on Ctrl-C/SIGTERM only ask for a stop (cancel.py), also while the broker
         # connection is being made: the job then stops at its first frame, as it would later.
         with cancel.stop_on_signals(raise_at_exit=False):
-            if mqtt is not None:
-                from edge_runtime.mqtt.broker import TlsFiles
-                from edge_runtime.mqtt.publisher import MqttPublisher, PublisherOptions
-
-                options = PublisherOptions.from_url(
-                    mqtt,
-                    device=device_id,
-                    password_file=mqtt_password_file,
-                    tls=TlsFiles(mqtt_ca, mqtt_cert, mqtt_key),
-                    queue=mqtt_queue,
-                    queue_size=mqtt_queue_size,
-                    ha_discovery=ha_discovery,
-                )
-                publisher = MqttPublisher.create(options)
+            publisher = open_publisher(mqtt, device_id, mqtt_password_file, mqtt_ca, mqtt_cert,
+                                       mqtt_key, mqtt_queue, mqtt_queue_size, ha_discovery)  # fmt: skip
             code = _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs,
                         threads, overwrite, show, smoothing, seconds, quiet, max_fps,
                         publisher)  # fmt: skip
     finally:
         if publisher is not None:
-            _close_publisher(publisher, quiet)
+            close_publisher(publisher, quiet)
     raise typer.Exit(code)
-
-
-def _close_publisher(publisher, quiet: bool) -> None:
-    """Deliver what is queued (up to 10 s), then say what was sent and what waits on disk."""
-    left = publisher.close(flush_timeout_s=10.0)
-    where = publisher.options.connection.address
-    if not quiet:
-        typer.echo(f"edge-emo: mqtt: {publisher.delivered} entries delivered to {where}", err=True)
-    if left:
-        typer.echo(
-            f"edge-emo: mqtt: {left} entries stay queued in {publisher.outbox.path}; "
-            "the next run with this device id and broker sends them",
-            err=True,
-        )
-    if publisher.dropped:
-        typer.echo(
-            f"edge-emo: mqtt: {publisher.dropped} entries were dropped because the queue was full",
-            err=True,
-        )
 
 
 def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, threads,

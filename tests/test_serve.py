@@ -1,0 +1,214 @@
+"""`edge-emo serve`: the live page, its token, its files, TLS and a real browser (headless Chromium)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import EDGE_EMO, FACE_CLIP, REPO, run_cli
+
+from edge_emo.benchmarks.local_broker import free_port, make_tls
+
+pytest.importorskip("aiohttp", reason="needs the [serve] extra")
+
+TOKEN = "test-token-0123456789"
+
+
+class Server:
+    """`edge-emo serve` in a subprocess on a free port; `url(path)` addresses it."""
+
+    def __init__(self, *args: str, host: str = "127.0.0.1", scheme: str = "http") -> None:
+        self.port = free_port()
+        self.base = f"{scheme}://127.0.0.1:{self.port}"
+        command = [str(EDGE_EMO), "serve", "--camera-file", str(FACE_CLIP), "--host", host,
+                   "--port", str(self.port), *args]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.banner = self.process.stderr.readline()  # "edge-emo: serving URL" once it listens
+        assert "serving" in self.banner, self.banner + self.process.stderr.read()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def stop(self, signum=signal.SIGTERM) -> tuple[int, str, str]:
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        out, err = self.process.communicate(timeout=60)
+        return self.process.returncode, out, err
+
+
+def get(url: str, token: str | None = None, context=None) -> tuple[int, bytes, dict]:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30, context=context) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), dict(exc.headers)
+
+
+@pytest.fixture
+def timelines(tmp_path) -> Path:
+    folder = tmp_path / "timelines"
+    folder.mkdir()
+    result = run_cli("run", str(FACE_CLIP), "-o", str(folder / "clip.emotions.json"), "-q")
+    assert result.returncode == 0, result.stderr
+    (folder / "notes.txt").write_text("not a timeline")
+    (tmp_path / "secret.emotions.json").write_text("{}")  # outside the folder
+    return folder
+
+
+def test_token_guards_every_request_and_files_stay_in_their_folder(tmp_path, timelines):
+    out = tmp_path / "live.jsonl"
+    server = Server("--loop", "--token", TOKEN, "--timelines", str(timelines), "-o", str(out), "-q")
+    try:
+        for path in (
+            "/",
+            "/events",
+            "/frame.jpg",
+            "/api/state",
+            "/api/timelines",
+            "/static/app.js",
+        ):
+            status, body, _ = get(server.url(path))
+            assert status == 401 and b"access token" in body, path
+            assert get(server.url(path), token="wrong-token-0123456")[0] == 401, path
+        status, body, headers = get(server.url("/api/state"), token=TOKEN)
+        state = json.loads(body)
+        assert status == 200 and state["labels"][0] == "neutral" and "licence" in state["model"]
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
+        status, _, headers = get(server.url(f"/?token={TOKEN}"))
+        assert status == 200 and "HttpOnly" in headers["Set-Cookie"]
+        listing = json.loads(get(server.url("/api/timelines"), token=TOKEN)[1])
+        assert [f["name"] for f in listing["files"]] == ["clip.emotions.json"]
+        drawn = json.loads(get(server.url("/api/timelines/clip.emotions.json"), token=TOKEN)[1])
+        assert [s["t"] for s in drawn["seconds"]] == list(range(20))
+        for path in ("/api/timelines/notes.txt", "/api/timelines/..%2Fsecret.emotions.json",
+                     "/api/timelines/%2e%2e%2fsecret.emotions.json", "/static/..%2F..%2Fpyproject.toml",
+                     "/static/view.py", "/../pyproject.toml"):  # fmt: skip
+            assert get(server.url(path), token=TOKEN)[0] == 404, path
+        deadline = time.monotonic() + 60
+        while get(server.url("/frame.jpg"), token=TOKEN)[0] != 200:
+            assert time.monotonic() < deadline, "no frame within 60 s"
+            time.sleep(0.2)
+        status, jpeg, headers = get(server.url("/frame.jpg"), token=TOKEN)
+        assert headers["Content-Type"] == "image/jpeg" and jpeg[:2] == b"\xff\xd8"
+    finally:
+        code, _, err = server.stop()
+    assert code == 0 and "Traceback" not in err, err
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines[0]["type"] == "header" and lines[-1]["type"] == "end"  # nothing lost at the stop
+
+
+def test_a_public_address_gets_a_generated_token_printed_once():
+    server = Server("-q", "--seconds", "60", host="0.0.0.0")
+    try:
+        assert "?token=" in server.banner and "generated" in server.banner
+        token = server.banner.split("?token=")[1].split()[0]
+        assert get(server.url("/api/state"))[0] == 401
+        assert get(server.url("/api/state"), token=token)[0] == 200
+    finally:
+        code, _, err = server.stop(signal.SIGINT)
+    assert code == 0, err
+
+
+def test_short_tokens_and_bad_sources_are_one_line_errors():
+    for args, message in (
+        (["--camera-file", str(FACE_CLIP), "--token", "short"], "at least 12 characters"),
+        (["--loop"], "give --camera N or --camera-file FILE"),
+        (["--camera-file", str(FACE_CLIP), "--timelines", "/nonexistent"], "no such folder"),
+    ):
+        result = run_cli("serve", *args)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_tls_with_a_given_certificate(tmp_path):
+    tls = make_tls(tmp_path / "tls")
+    server = Server("--loop", "-q", "--tls-cert", str(tls.server_cert), "--tls-key", str(tls.server_key),
+                    scheme="https")  # fmt: skip
+    try:
+        context = ssl.create_default_context(cafile=str(tls.ca))
+        assert get(server.url("/api/state"), context=context)[0] == 200
+        with pytest.raises(urllib.error.URLError):  # not trusted without the CA
+            get(server.url("/api/state"), context=ssl.create_default_context())
+    finally:
+        code, _, err = server.stop()
+    assert code == 0, err
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver"
+)
+def test_the_page_in_a_real_browser(tmp_path):
+    """Headless Chromium opens the page: without the token it gets the 401, with it the page
+    fills in from the event stream; the bars, the face state and the frame change."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server = Server("--loop", "--token", TOKEN, "-q")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
+    try:
+        driver.get(server.url("/"))
+        assert "access token" in driver.find_element(By.TAG_NAME, "body").text
+        driver.get(server.url(f"/?token={TOKEN}"))
+        wait = WebDriverWait(driver, 90, poll_frequency=0.2)
+        face = driver.find_element(By.ID, "face-state")
+        wait.until(lambda d: face.get_attribute("data-face") == "face")
+
+        def bars() -> list[str]:
+            return [
+                e.get_attribute("data-value")
+                for e in driver.find_elements(By.CSS_SELECTOR, "#bars .row")
+            ]
+
+        wait.until(lambda d: all(bars()))
+        first = bars()
+        wait.until(lambda d: bars() != first)  # a later second changed the bars
+        wait.until(
+            lambda d: d.execute_script("return document.getElementById('frame').naturalWidth") > 0
+        )
+        assert driver.current_url.endswith("/")  # the token left the address bar
+        assert driver.find_element(By.ID, "model-name").text == "emotion-realfaces-dynamic"
+        time.sleep(3)  # a few more seconds on the chart for the screenshot
+        shot = tmp_path / "serve.png"
+        driver.save_screenshot(str(shot))
+        assert shot.stat().st_size > 20_000
+        keep = os.environ.get("EDGE_EMO_SCREENSHOT_DIR")
+        if keep:
+            shutil.copy(shot, Path(keep) / "serve.png")
+    finally:
+        driver.quit()
+        code, _, err = server.stop()
+    assert code == 0, err
+
+
+def test_page_files_are_packaged():
+    static = REPO / "edge_runtime" / "web" / "static"
+    assert {p.name for p in static.iterdir()} == {"index.html", "app.js", "style.css"}
+    assert "http" not in (static / "index.html").read_text().replace("http-equiv", "")  # no CDN
