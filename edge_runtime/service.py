@@ -13,10 +13,11 @@ from pathlib import Path
 
 from edge_runtime.errors import InputError
 
-SERVICE_COMMANDS = ("run", "listen")
+SERVICE_COMMANDS = ("run", "listen", "serve")
 """Long-running commands a service may wrap."""
 
 CREDENTIAL = "mqtt-password"
+TOKEN_CREDENTIAL = "serve-token"
 
 NO_RESTART_EXIT_CODES = (3, 5)
 """Bad model, missing dependency: restarting cannot help (a lost camera, exit 2, can)."""
@@ -31,6 +32,7 @@ class ServiceOptions:
     name: str = "edge-emo"
     user: str | None = None  # an existing account; None: a dynamic user of its own
     password_file: Path | None = None  # the MQTT password, as a credential
+    token_file: Path | None = None  # serve's access token, as a credential
 
 
 def systemd_quote(arg: str) -> str:
@@ -55,17 +57,19 @@ def check_service(options: ServiceOptions) -> None:
     words = set(options.command)
     if "--show" in words:
         raise InputError("--show needs a desktop; a service has none")
-    if {"--mqtt-password-file", "--password-file"} & words:
+    if {"--mqtt-password-file", "--password-file", "--token-file", "--token"} & words:
         raise InputError(
-            "give the password file to the service (--password-file), not to the command"
+            "give secret files to the service (--password-file, --token-file), not to the command"
         )
-    if options.command[0] == "run" and not {"--camera", "--camera-file"} & words:
-        raise InputError("a `run` service reads a camera: add --camera N")
-    if options.password_file is not None:
-        if not options.password_file.is_absolute():
-            raise InputError(f"{options.password_file}: the password file must be an absolute path")
-        if not options.password_file.is_file():
-            raise InputError(f"{options.password_file}: no such file")
+    if options.command[0] in ("run", "serve") and not {"--camera", "--camera-file"} & words:
+        raise InputError(f"a `{options.command[0]}` service reads a camera: add --camera N")
+    if options.token_file is not None and options.command[0] != "serve":
+        raise InputError("--token-file is for a `serve` service")
+    for secret in (options.password_file, options.token_file):
+        if secret is not None and not secret.is_absolute():
+            raise InputError(f"{secret}: a secret file must be given as an absolute path")
+        if secret is not None and not secret.is_file():
+            raise InputError(f"{secret}: no such file")
 
 
 def make_unit(options: ServiceOptions, version: str) -> str:
@@ -73,8 +77,10 @@ def make_unit(options: ServiceOptions, version: str) -> str:
     name = options.name
     args = list(options.command)
     if options.password_file is not None:
-        flag = "--mqtt-password-file" if args[0] == "run" else "--password-file"
+        flag = "--password-file" if args[0] == "listen" else "--mqtt-password-file"
         args += [flag, f"%d/{CREDENTIAL}"]  # %d: the credentials directory
+    if options.token_file is not None:
+        args += ["--token-file", f"%d/{TOKEN_CREDENTIAL}"]
     exec_start = " ".join(
         [systemd_quote(str(options.executable))]
         + [a if a.startswith("%d/") else systemd_quote(a) for a in args]
@@ -84,9 +90,14 @@ def make_unit(options: ServiceOptions, version: str) -> str:
         if options.user
         else ["DynamicUser=yes", "SupplementaryGroups=video"]
     )
-    credential = (
-        [f"LoadCredential={CREDENTIAL}:{options.password_file}"] if options.password_file else []
-    )
+    credential = [
+        f"LoadCredential={name}:{path}"
+        for name, path in (
+            (CREDENTIAL, options.password_file),
+            (TOKEN_CREDENTIAL, options.token_file),
+        )
+        if path is not None
+    ]
     lines = [
         f"# Written by `edge-emo service install` (edge-emo {version}).",
         f"# Start: sudo systemctl daemon-reload && sudo systemctl enable --now {name}",

@@ -71,7 +71,18 @@ def timelines(tmp_path) -> Path:
 
 def test_token_guards_every_request_and_files_stay_in_their_folder(tmp_path, timelines):
     out = tmp_path / "live.jsonl"
-    server = Server("--loop", "--token", TOKEN, "--timelines", str(timelines), "-o", str(out), "-q")
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    server = Server(
+        "--loop",
+        "--token-file",
+        str(token_file),
+        "--timelines",
+        str(timelines),
+        "-o",
+        str(out),
+        "-q",
+    )
     try:
         for path in (
             "/",
@@ -123,8 +134,12 @@ def test_a_public_address_gets_a_generated_token_printed_once():
     assert code == 0, err
 
 
-def test_short_tokens_and_bad_sources_are_one_line_errors():
+def test_short_tokens_and_bad_sources_are_one_line_errors(tmp_path):
+    empty = tmp_path / "token"
+    empty.write_text("\n")
     for args, message in (
+        (["--camera-file", str(FACE_CLIP), "--token-file", str(empty)], "is empty"),
+        (["--camera-file", str(FACE_CLIP), "--token-file", str(tmp_path / "no")], "cannot read"),
         (["--camera-file", str(FACE_CLIP), "--token", "short"], "at least 12 characters"),
         (["--loop"], "give --camera N or --camera-file FILE"),
         (["--camera-file", str(FACE_CLIP), "--timelines", "/nonexistent"], "no such folder"),

@@ -53,6 +53,13 @@ def test_unit_runs_the_command_as_its_own_user_with_the_password_as_a_credential
     keys = unit_lines(make_unit(account, "0.1.0"))
     assert keys["User"] == ["pi"] and "DynamicUser" not in keys
     assert keys["ExecStart"][0].endswith("listen mqtt://h/site1 --password-file %d/mqtt-password")
+    page = ServiceOptions(Path("/usr/bin/edge-emo"), ("serve", "--camera", "0", "--host", "0.0.0.0"),
+                                        password_file=password, token_file=password)  # fmt: skip
+    keys = unit_lines(make_unit(page, "0.1.0"))
+    assert keys["ExecStart"][0].endswith(
+        "--mqtt-password-file %d/mqtt-password --token-file %d/serve-token"
+    )
+    assert keys["LoadCredential"] == [f"mqtt-password:{password}", f"serve-token:{password}"]
 
 
 def test_cli_prints_and_installs_the_same_unit_and_systemd_accepts_it(tmp_path):
@@ -84,6 +91,8 @@ def test_cli_prints_and_installs_the_same_unit_and_systemd_accepts_it(tmp_path):
         (["--", "run", "clip.mp4"], "reads a camera"),
         (["--", "extract", "clip.mp4"], "a service runs one of: run, listen"),
         (["--", "run", "--camera", "0", "--mqtt-password-file", "/p"], "to the service"),
+        (["--", "serve", "--camera", "0", "--token", "t" * 20], "to the service"),
+        (["--token-file", "/etc/hostname", "--", "run", "--camera", "0"], "for a `serve` service"),
         (["--password-file", "/nonexistent/pw", "--", "run", "--camera", "0"], "no such file"),
         (["--name", "a/b", "--", "run", "--camera", "0"], "service name"),
     ],

@@ -24,6 +24,18 @@ from edge_runtime.cli.mqtt_options import (
 )
 from edge_runtime.errors import DependencyError, InputError
 
+
+def read_secret(path: Path, option: str) -> str:
+    """The first line of a secret file, or InputError."""
+    try:
+        line = path.read_text(encoding="utf-8").splitlines()[:1]
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {option} ({exc.strerror})") from None
+    if not line or not line[0].strip():
+        raise InputError(f"{path}: {option} is empty")
+    return line[0].strip()
+
+
 WEB_PANEL = "Web page"
 
 
@@ -54,6 +66,12 @@ def serve(
             help="Access token (12+ characters; default on a non-loopback address: generated "
             "and printed once).",
             rich_help_panel=WEB_PANEL,
+        ),
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Read the access token from this file's first line.", rich_help_panel=WEB_PANEL
         ),
     ] = None,
     tls_cert: Annotated[
@@ -113,6 +131,8 @@ def serve(
         raise InputError("--loop replays --camera-file")
     if fmt not in ("jsonl", "csv"):
         raise InputError("--format: jsonl or csv (a live timeline grows line by line)")
+    if token_file is not None:
+        token = read_secret(token_file, "--token-file")
     live = LiveOptions(camera=camera, camera_file=camera_file, loop=loop, seconds=seconds,
                        max_fps=max_fps, model=model, threads=threads, smoothing=smoothing)  # fmt: skip
     options = ServeOptions(live, host=host, port=port, token=token, tls_cert=tls_cert,

@@ -38,13 +38,19 @@ PasswordOpt = Annotated[
         "systemd hands it to the process as a credential.",
     ),
 ]
+TokenOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="serve: access token file (absolute path, mode 600), handed over as a credential."
+    ),
+]
 ExecutableOpt = Annotated[
     Path | None,
     typer.Option(help="The edge-emo script to run (default: the one running this command)."),
 ]
 
 
-def _options(command, name, user, password_file, executable):
+def _options(command, name, user, password_file, token_file, executable):
     try:
         from click import ClickException
     except ImportError:  # typer >= 0.2x carries its own copy of click
@@ -59,6 +65,7 @@ def _options(command, name, user, password_file, executable):
         name=name,
         user=user,
         password_file=password_file.absolute() if password_file else None,
+        token_file=token_file.absolute() if token_file else None,
     )
     check_service(options)
     # The unit must start: parse its command with the real parser now, not at boot.
@@ -82,13 +89,14 @@ def unit(
     name: NameOpt = "edge-emo",
     user: UserOpt = None,
     password_file: PasswordOpt = None,
+    token_file: TokenOpt = None,
     executable: ExecutableOpt = None,
 ) -> None:
     """Print the systemd unit for COMMAND (to review it, or to install it by hand)."""
     from edge_runtime import __version__
     from edge_runtime.service import make_unit
 
-    options = _options(command, name, user, password_file, executable)
+    options = _options(command, name, user, password_file, token_file, executable)
     typer.echo(make_unit(options, __version__), nl=False)
 
 
@@ -99,6 +107,7 @@ def install(
     name: NameOpt = "edge-emo",
     user: UserOpt = None,
     password_file: PasswordOpt = None,
+    token_file: TokenOpt = None,
     executable: ExecutableOpt = None,
     unit_dir: Annotated[
         Path, typer.Option(help="Where systemd reads units from (writing there needs root).")
@@ -109,7 +118,7 @@ def install(
     from edge_runtime.atomic import write_text
     from edge_runtime.service import make_unit
 
-    options = _options(command, name, user, password_file, executable)
+    options = _options(command, name, user, password_file, token_file, executable)
     path = unit_dir / f"{options.name}.service"
     write_text(path, make_unit(options, __version__))
     typer.echo(f"wrote {path}")
