@@ -34,7 +34,9 @@ class Server:
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        self.banner = self.process.stderr.readline()  # "edge-emo: serving URL" once it listens
+        self.banner = self.process.stderr.readline()  # "starting", unless -q
+        if "starting" in self.banner:
+            self.banner = self.process.stderr.readline()  # "edge-emo: serving URL" once it listens
         assert "serving" in self.banner, self.banner + self.process.stderr.read()
 
     def url(self, path: str) -> str:
@@ -132,6 +134,22 @@ def test_a_public_address_gets_a_generated_token_printed_once():
     finally:
         code, _, err = server.stop(signal.SIGINT)
     assert code == 0, err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("moment", ["loading", "listening"])
+def test_a_stop_at_any_moment_is_clean(tmp_path, signum, moment):
+    """Ctrl-C/SIGTERM while the models load or once the page is up: exit 0, no traceback."""
+    port = free_port()
+    command = [str(EDGE_EMO), "serve", "--camera-file", str(FACE_CLIP), "--loop", "--port", str(port),
+               "-f", "jsonl", "-o", str(tmp_path / "live.jsonl")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert "starting" in process.stderr.readline()  # the command runs; the models are loading
+    if moment == "listening":
+        assert "serving" in process.stderr.readline()
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and "Traceback" not in err, err
 
 
 def test_short_tokens_and_bad_sources_are_one_line_errors(tmp_path):

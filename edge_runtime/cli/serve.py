@@ -122,6 +122,7 @@ def serve(
             f"edge-emo serve needs the [serve] extra ({exc.name} is missing): "
             "pip install 'edge-emo[serve]'"
         ) from None
+    from edge_runtime import cancel
     from edge_runtime.live import LiveOptions
     from edge_runtime.run import live_sinks
 
@@ -138,10 +139,15 @@ def serve(
     options = ServeOptions(live, host=host, port=port, token=token, tls_cert=tls_cert,
                            tls_key=tls_key, timelines=timelines)  # fmt: skip
     publisher = None
+    code = 0
     try:
-        publisher = open_publisher(mqtt, device_id, mqtt_password_file, mqtt_ca, mqtt_cert,
-                                   mqtt_key, mqtt_queue, mqtt_queue_size, ha_discovery)  # fmt: skip
-        code = run_server(options, live_sinks(output, fmt, quiet, publisher), quiet)
+        with cancel.stop_on_signals(raise_at_exit=False):
+            if not quiet:  # on a Pi, loading takes seconds: say something at once
+                typer.echo("edge-emo: starting (loading MediaPipe and the model)", err=True)
+            publisher = open_publisher(mqtt, device_id, mqtt_password_file, mqtt_ca, mqtt_cert,
+                                       mqtt_key, mqtt_queue, mqtt_queue_size, ha_discovery)  # fmt: skip
+            if not cancel.stop_requested():
+                code = run_server(options, live_sinks(output, fmt, quiet, publisher), quiet)
     finally:
         if publisher is not None:
             close_publisher(publisher, quiet)

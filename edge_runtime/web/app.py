@@ -1,5 +1,8 @@
 """`edge-emo serve`: a live run in a worker thread, its web page in the main thread's event loop.
 
+Until the event loop takes the signals over, Ctrl-C and SIGTERM only ask for a stop
+(cancel.py, set up by the CLI), so a stop while the models load ends as cleanly as later.
+
 The live run is the same `LiveSession` as `run --camera`, with the same sinks plus
 `WebSink`; the page is only another output. Ctrl-C or SIGTERM end the run (its last
 seconds and footer still reach every sink), then the server; so does the end of the
@@ -18,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edge_runtime.cancel import stop_requested
 from edge_runtime.errors import InputError
 from edge_runtime.live import LiveOptions, LiveSession
 from edge_runtime.sinks import Sink
@@ -93,6 +97,8 @@ def serve(options: ServeOptions, sinks: list[Sink], quiet: bool = False) -> int:
             stop = asyncio.Event()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
+            if stop_requested():  # Ctrl-C while the models were loading: a stop all the same
+                return
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
             await runner.setup()
             try:
@@ -112,6 +118,8 @@ def serve(options: ServeOptions, sinks: list[Sink], quiet: bool = False) -> int:
                         [*sinks, WebSink(view)],
                         on_frame=lambda f: view.on_frame(f, session.pipeline.last_observation),
                     )
+                except KeyboardInterrupt:
+                    pass  # a stop asked for before the server took the signals over
                 except BaseException as exc:  # raised again in the main thread
                     failure.append(exc)
                 finally:
@@ -125,7 +133,12 @@ def serve(options: ServeOptions, sinks: list[Sink], quiet: bool = False) -> int:
             view.close_subscribers()
             await runner.cleanup()
 
-        asyncio.run(main())
+        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            asyncio.run(main())
+        finally:  # the loop leaves the defaults behind; the caller's handlers apply again
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     if failure:
         raise failure[0]
     if not quiet:
