@@ -74,12 +74,16 @@ class LatestFrame:
         except BaseException as exc:  # handed to the consumer, raised there
             self._error = exc
         finally:
-            close = getattr(self._frames, "close", None)
-            if close is not None:
-                close()  # on this thread: the generator's clean-up releases the capture
-            with self._ready:
-                self._finished = True
-                self._ready.notify()
+            try:
+                close = getattr(self._frames, "close", None)
+                if close is not None:
+                    close()  # on this thread: the generator's clean-up releases the capture
+            except Exception as exc:
+                self._error = self._error or exc
+            finally:
+                with self._ready:  # whatever happened, the consumer must not wait forever
+                    self._finished = True
+                    self._ready.notify()
 
     def __iter__(self) -> Iterator[VideoFrame]:
         if not self._thread.is_alive() and not self._finished:

@@ -160,7 +160,7 @@ async def _timeline(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     try:
         return web.json_response(read_timeline(path))
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, IndexError, StopIteration) as exc:
         raise web.HTTPUnprocessableEntity(
             text=f"{path.name}: not a readable timeline ({exc})"
         ) from None
