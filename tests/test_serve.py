@@ -67,6 +67,7 @@ def timelines(tmp_path) -> Path:
     result = run_cli("run", str(FACE_CLIP), "-o", str(folder / "clip.emotions.json"), "-q")
     assert result.returncode == 0, result.stderr
     (folder / "notes.txt").write_text("not a timeline")
+    (folder / "broken.emotions.jsonl").write_text('{"type": "second"}\n')  # no header line
     (tmp_path / "secret.emotions.json").write_text("{}")  # outside the folder
     return folder
 
@@ -104,7 +105,11 @@ def test_token_guards_every_request_and_files_stay_in_their_folder(tmp_path, tim
         status, _, headers = get(server.url(f"/?token={TOKEN}"))
         assert status == 200 and "HttpOnly" in headers["Set-Cookie"]
         listing = json.loads(get(server.url("/api/timelines"), token=TOKEN)[1])
-        assert [f["name"] for f in listing["files"]] == ["clip.emotions.json"]
+        assert [f["name"] for f in listing["files"]] == [
+            "broken.emotions.jsonl",
+            "clip.emotions.json",
+        ]
+        assert get(server.url("/api/timelines/broken.emotions.jsonl"), token=TOKEN)[0] == 422
         drawn = json.loads(get(server.url("/api/timelines/clip.emotions.json"), token=TOKEN)[1])
         assert [s["t"] for s in drawn["seconds"]] == list(range(20))
         for path in ("/api/timelines/notes.txt", "/api/timelines/..%2Fsecret.emotions.json",
