@@ -26,7 +26,7 @@ BLOCK_TF = textwrap.dedent(
     import importlib.abc, sys
     class _NoTensorFlow(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in {"tensorflow", "keras", "tf_keras", "tensorflow_cpu"}:
+            if name.split(".")[0] in BLOCKED:
                 raise ImportError(f"{name} is blocked in this test: the runtime must not need it")
             return None
     sys.meta_path.insert(0, _NoTensorFlow())
@@ -34,11 +34,15 @@ BLOCK_TF = textwrap.dedent(
 )
 
 
-def run_without_tensorflow(code: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run Python `code` in a subprocess where importing TensorFlow or Keras raises ImportError."""
+def run_without_tensorflow(
+    code: str, timeout: float = 180, also_block: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
+    """Run Python `code` in a subprocess where importing TensorFlow or Keras (and the
+    packages in `also_block`) raises ImportError."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    blocked = {"tensorflow", "keras", "tf_keras", "tensorflow_cpu", *also_block}
     return subprocess.run(
-        [sys.executable, "-c", BLOCK_TF + textwrap.dedent(code)],
+        [sys.executable, "-c", f"BLOCKED = {blocked!r}\n" + BLOCK_TF + textwrap.dedent(code)],
         capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO,
     )  # fmt: skip
 

@@ -60,6 +60,8 @@ def test_cli_lists_every_command():
         "convert",
         "run",
         "listen",
+        "serve",
+        "service",
         "benchmark",
         "info",
         "synth",

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import EDGE_EMO, FACE_CLIP, REPO, run_cli
+from conftest import EDGE_EMO, FACE_CLIP, REPO, run_cli, run_without_tensorflow
 
 from edge_emo.benchmarks.local_broker import free_port, make_tls
 
@@ -244,6 +244,20 @@ def test_the_page_in_a_real_browser(tmp_path):
         driver.quit()
         code, _, err = server.stop()
     assert code == 0, err
+
+
+def test_without_the_serve_extra_it_says_what_to_install():
+    done = run_without_tensorflow(
+        f"""
+        import sys
+        from edge_runtime.cli import main
+        sys.argv = ["edge-emo", "serve", "--camera-file", {str(FACE_CLIP)!r}]
+        main()
+        """,
+        also_block=("aiohttp",),
+    )
+    assert done.returncode == 5 and "pip install 'edge-emo[serve]'" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_page_files_are_packaged():

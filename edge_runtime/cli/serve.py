@@ -115,6 +115,8 @@ def serve(
 ) -> None:
     """Run live and serve a page: the frame with the face, the 7 probabilities, the last minutes."""
     try:
+        import aiohttp  # noqa: F401 - the [serve] extra; web.app imports it only when serving
+
         from edge_runtime.web.app import ServeOptions
         from edge_runtime.web.app import serve as run_server
     except ImportError as exc:
