@@ -56,7 +56,9 @@ def one_serve(clip: Path, seconds: float, core: int | None, out: Path) -> float:
     command = [*edge_emo_command(), "serve", "--camera-file", str(clip), "--seconds", str(seconds),
                "-o", str(out), "-q", "--port", str(port), "--token", TOKEN]  # fmt: skip
     process = subprocess.Popen(pinned(command, core), stderr=subprocess.PIPE, text=True)
-    process.stderr.readline()  # "serving ..." once it listens (-q: no "starting" line)
+    for line in process.stderr:  # until "serving ..." (it listens)
+        if "serving" in line:
+            break
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):

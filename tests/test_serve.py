@@ -23,6 +23,16 @@ pytest.importorskip("aiohttp", reason="needs the [serve] extra")
 TOKEN = "test-token-0123456789"
 
 
+def wait_for_line(process: subprocess.Popen, text: str) -> str:
+    """The first stderr line containing `text` (the process keeps running)."""
+    seen = []
+    for line in process.stderr:
+        if text in line:
+            return line
+        seen.append(line)
+    raise AssertionError(f"{text!r} never came; stderr: {''.join(seen)}")
+
+
 class Server:
     """`edge-emo serve` in a subprocess on a free port; `url(path)` addresses it."""
 
@@ -34,10 +44,7 @@ class Server:
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        self.banner = self.process.stderr.readline()  # "starting", unless -q
-        if "starting" in self.banner:
-            self.banner = self.process.stderr.readline()  # "edge-emo: serving URL" once it listens
-        assert "serving" in self.banner, self.banner + self.process.stderr.read()
+        self.banner = wait_for_line(self.process, "serving")  # "edge-emo: serving URL"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -149,9 +156,9 @@ def test_a_stop_at_any_moment_is_clean(tmp_path, signum, moment):
     command = [str(EDGE_EMO), "serve", "--camera-file", str(FACE_CLIP), "--loop", "--port", str(port),
                "-f", "jsonl", "-o", str(tmp_path / "live.jsonl")]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert "starting" in process.stderr.readline()  # the command runs; the models are loading
+    wait_for_line(process, "starting")  # the command runs; the models are loading
     if moment == "listening":
-        assert "serving" in process.stderr.readline()
+        wait_for_line(process, "serving")
     process.send_signal(signum)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0 and "Traceback" not in err, err
