@@ -99,6 +99,7 @@ def test_camera_frames_carry_the_driver_capture_time(monkeypatch):
     import cv2
 
     monkeypatch.setattr(cv2, "VideoCapture", StampingCapture)
+    monkeypatch.setattr(camera, "MAX_CAPTURE_AGE_S", 60.0)  # however slowly this test runs
     StampingCapture.plan = [10]
     frames = []
     with pytest.raises(InputError):
