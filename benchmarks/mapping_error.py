@@ -19,7 +19,7 @@ import itertools
 import numpy as np
 
 from edge_runtime.face_landmarks import FaceLandmarker
-from edge_runtime.landmarks import REGIONS, interocular_distance, mediapipe_to_ibug68
+from edge_runtime.features.landmarks import REGIONS, interocular_distance, mediapipe_to_ibug68
 from edge_runtime.sources.video import read_video
 
 PREDICTOR = "/usr/share/dlib/shape_predictor_68_face_landmarks.dat"

@@ -53,7 +53,7 @@ def sample_window(window: int = 90, features: int = 136, seed: int = 0) -> np.nd
 
 def time_tflite(path: Path, threads: int, iterations: int) -> dict:
     """The runtime classifier (quantise + invoke + dequantise) on one window."""
-    from edge_runtime.classifier import EmotionClassifier
+    from edge_runtime.model.classifier import EmotionClassifier
 
     classifier = EmotionClassifier.from_file(path, num_threads=threads)
     meta = classifier.metadata

@@ -78,7 +78,7 @@ in_root /opt/venv/bin/pip list 2>/dev/null | grep -iE '^(edge-emo|mediapipe|ai-e
 # 4. The smoke job on each CPU model.
 check_classifier='
 import json, sys, numpy as np
-from edge_runtime.classifier import EmotionClassifier
+from edge_runtime.model.classifier import EmotionClassifier
 ref = json.load(open("/opt/edge-emo/reference.json"))
 c = EmotionClassifier.create()
 p = c.predict(np.load("/opt/edge-emo/window.npy"))

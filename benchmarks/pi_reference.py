@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.classifier import EmotionClassifier
 from edge_runtime.face_landmarks import FaceLandmarker
-from edge_runtime.normalise import normalise_window
-from edge_runtime.resample import Resampler
+from edge_runtime.features.normalise import normalise_window
+from edge_runtime.features.resample import Resampler
+from edge_runtime.features.windowing import WindowStream
+from edge_runtime.model.classifier import EmotionClassifier
 from edge_runtime.sources.video import read_video
-from edge_runtime.windowing import WindowStream
 
 
 def first_window(clip: Path, classifier: EmotionClassifier) -> np.ndarray:

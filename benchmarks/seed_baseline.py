@@ -21,7 +21,7 @@ import numpy as np
 
 from edge_runtime._quiet import native_stderr_silenced
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, RunningMode
-from edge_runtime.normalise import NormalisationSpec, normalise_window
+from edge_runtime.features.normalise import NormalisationSpec, normalise_window
 from edge_runtime.sources.video import read_video
 
 
@@ -30,7 +30,7 @@ def load_keras(path: Path):
     with native_stderr_silenced():
         import keras
 
-    from edge_runtime.metadata import load_metadata
+    from edge_runtime.model.metadata import load_metadata
 
     return keras.models.load_model(path), load_metadata(path)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.atomic import write_text
-from edge_runtime.classifier import ClassifierOptions
+from edge_runtime.model.classifier import ClassifierOptions
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import make_sinks
 from edge_runtime.sources.video import VideoFrame, read_video

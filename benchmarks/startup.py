@@ -42,8 +42,8 @@ import numpy as np
 import tensorflow as tf  # the notebook's first cell
 import keras
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, RunningMode
-from edge_runtime.metadata import load_metadata
-from edge_runtime.normalise import normalise_window
+from edge_runtime.model.metadata import load_metadata
+from edge_runtime.features.normalise import normalise_window
 from edge_runtime.sources.video import read_video
 model = keras.models.load_model(sys.argv[2])
 meta = load_metadata(sys.argv[2])

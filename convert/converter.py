@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.atomic import write_bytes
-from edge_runtime.classifier import EmotionClassifier
 from edge_runtime.errors import GateError, InputError, ModelError
 from edge_runtime.labels import LABELS
-from edge_runtime.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
-from edge_runtime.tflite_ops import operator_codes, unchecked_on_pi
+from edge_runtime.model.classifier import EmotionClassifier
+from edge_runtime.model.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
+from edge_runtime.model.tflite_ops import operator_codes, unchecked_on_pi
 
 QUANT_MODES = ("int8", "dynamic", "fp16", "float32")
 MAX_GRAPH_DIFFERENCE = 1e-4  # probabilities; the clone must be the same function

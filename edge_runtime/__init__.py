@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 _API = {
     "EmotionPipeline": "edge_runtime.pipeline",
     "PipelineOptions": "edge_runtime.pipeline",
-    "ClassifierOptions": "edge_runtime.classifier",
+    "ClassifierOptions": "edge_runtime.model.classifier",
     "FaceLandmarkerOptions": "edge_runtime.face_landmarks",
     "SecondEntry": "edge_runtime.timeline",
     "VideoFrame": "edge_runtime.sources.video",
@@ -44,8 +44,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from edge_runtime.classifier import ClassifierOptions
     from edge_runtime.face_landmarks import FaceLandmarkerOptions
+    from edge_runtime.model.classifier import ClassifierOptions
     from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
     from edge_runtime.sources.camera import read_camera
     from edge_runtime.sources.latest import LatestFrame

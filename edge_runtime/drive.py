@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from edge_runtime import __version__
-from edge_runtime.metadata import ModelMetadata
+from edge_runtime.features.windowing import MIN_FRAMES
+from edge_runtime.model.metadata import ModelMetadata
 from edge_runtime.pipeline import EmotionPipeline
 from edge_runtime.sinks import Sink
 from edge_runtime.sources.rate import FrameRateLimiter
-from edge_runtime.windowing import MIN_FRAMES
 
 SCHEMA = "edge-emo/timeline"
 SCHEMA_VERSION = 1

@@ -18,7 +18,7 @@ from edge_runtime._mediapipe import load_vision
 from edge_runtime._quiet import native_stderr_silenced
 from edge_runtime.assets import face_landmarker_bytes
 from edge_runtime.errors import DependencyError
-from edge_runtime.landmarks import mediapipe_to_ibug68
+from edge_runtime.features.landmarks import mediapipe_to_ibug68
 from edge_runtime.sources.video import VideoFrame, load_cv2
 
 

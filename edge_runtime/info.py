@@ -30,8 +30,8 @@ def print_info() -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    from edge_runtime.classifier import load_interpreter_backend
-    from edge_runtime.metadata import load_metadata
+    from edge_runtime.model.classifier import load_interpreter_backend
+    from edge_runtime.model.metadata import load_metadata
 
     console = Console(highlight=False)
     console.print(

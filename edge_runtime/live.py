@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.classifier import ClassifierOptions
 from edge_runtime.drive import drive, timeline_header
+from edge_runtime.model.classifier import ClassifierOptions
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import Sink
 from edge_runtime.sources.camera import read_camera

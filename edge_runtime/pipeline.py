@@ -1,8 +1,9 @@
 """The streaming data path, one stage per module:
 
-frames (video.py) -> FaceLandmarker, 478 points (face_landmarks.py) -> 68 iBUG points
-(landmarks.py) -> 30 fps (resample.py) -> 90-frame windows (windowing.py) -> normalised
-(normalise.py) -> classifier (classifier.py) -> per-second timeline (timeline.py) -> sinks.
+frames (sources/) -> FaceLandmarker, 478 points (face_landmarks.py) -> 68 iBUG points
+(features/landmarks.py) -> 30 fps (features/resample.py) -> 90-frame windows
+(features/windowing.py) -> normalised (features/normalise.py) -> classifier
+(model/classifier.py) -> per-second timeline (timeline.py) -> sinks (sinks/).
 
 Memory is bounded by one window of landmarks, whatever the length of the input.
 """
@@ -16,13 +17,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge_runtime.classifier import ClassifierOptions, EmotionClassifier
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, FaceObservation
-from edge_runtime.normalise import normalise_window
-from edge_runtime.resample import Resampler
+from edge_runtime.features.normalise import normalise_window
+from edge_runtime.features.resample import Resampler
+from edge_runtime.features.windowing import Window, WindowStream
+from edge_runtime.model.classifier import ClassifierOptions, EmotionClassifier
 from edge_runtime.sources.video import VideoFrame
 from edge_runtime.timeline import Mode, SecondEntry, Smoother, TimelineAssembler
-from edge_runtime.windowing import Window, WindowStream
 
 
 @dataclass

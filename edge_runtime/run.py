@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge_runtime import cancel
-from edge_runtime.classifier import ClassifierOptions
 from edge_runtime.drive import drive, skipped, timeline_header
 from edge_runtime.errors import EdgeEmoError, InputError
 from edge_runtime.extract import find_videos
 from edge_runtime.live import LiveOptions, LiveSession, Viewer
+from edge_runtime.model.classifier import ClassifierOptions
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import ConsoleSink, Sink, make_sinks
 from edge_runtime.sources.rate import FrameRateLimiter

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from edge_runtime.windowing import Window
+from edge_runtime.features.windowing import Window
 
 Mode = Literal["centred", "causal"]
 MIN_FACE_FRACTION = 0.5

@@ -12,7 +12,7 @@ from conftest import FACE_CLIP, require_mosquitto, run_cli
 
 from edge_emo.benchmarks.model_latency import latency_stats
 from edge_runtime.assets import default_model_path
-from edge_runtime.metadata import load_metadata
+from edge_runtime.model.metadata import load_metadata
 
 
 def test_latency_stats_are_percentiles_of_the_samples():

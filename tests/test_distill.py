@@ -17,9 +17,9 @@ from edge_emo.train.data import NO_LABEL, Clip, ClipInfo, load_dataset
 from edge_emo.train.splits import holdout_split, split_from_record
 from edge_emo.train.teacher import DEFAULT_TEACHER, ImageTeacher, crop_face, face_crop_box
 from edge_emo.train.windows import clip_windows, random_crops, window_target
+from edge_runtime.features.landmarks import interocular_distance
+from edge_runtime.features.normalise import NormalisationSpec
 from edge_runtime.labels import LABELS
-from edge_runtime.landmarks import interocular_distance
-from edge_runtime.normalise import NormalisationSpec
 
 # --------------------------------------------------------------------------- pure parts
 

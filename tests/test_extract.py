@@ -8,8 +8,8 @@ from conftest import FACE_CLIP, NO_FACE_CLIP, run_cli
 
 from edge_runtime.errors import InputError
 from edge_runtime.extract import extract_to_csv
+from edge_runtime.features.landmarks import interocular_distance
 from edge_runtime.landmark_csv import read_landmark_csv
-from edge_runtime.landmarks import interocular_distance
 from edge_runtime.sources.video import read_video
 
 

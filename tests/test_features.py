@@ -6,15 +6,19 @@ import numpy as np
 import pytest
 from conftest import random_face
 
-from edge_runtime.labels import LABELS, label_index
-from edge_runtime.landmarks import (
+from edge_runtime.features.landmarks import (
     IBUG68_FROM_MESH,
     REGIONS,
     interocular_distance,
     mediapipe_to_ibug68,
 )
-from edge_runtime.normalise import NUM_FEATURES, NormalisationSpec, normalise_window, unflatten
-from edge_runtime.windowing import (
+from edge_runtime.features.normalise import (
+    NUM_FEATURES,
+    NormalisationSpec,
+    normalise_window,
+    unflatten,
+)
+from edge_runtime.features.windowing import (
     MAX_GAP_FRAMES,
     MAX_MISSING_FRACTION,
     WindowStream,
@@ -23,6 +27,7 @@ from edge_runtime.windowing import (
     window_from_span,
     window_starts,
 )
+from edge_runtime.labels import LABELS, label_index
 
 
 def test_label_order_is_the_contract():

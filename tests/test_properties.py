@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from edge_runtime.errors import InputError
+from edge_runtime.features.normalise import NormalisationSpec, normalise_window
+from edge_runtime.features.windowing import Window, make_windows, window_starts
 from edge_runtime.labels import LABELS
 from edge_runtime.landmark_csv import EXTRACT_HEADER, parse_landmark_csv
-from edge_runtime.normalise import NormalisationSpec, normalise_window
 from edge_runtime.timeline import TimelineAssembler
-from edge_runtime.windowing import Window, make_windows, window_starts
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_runtime.resample import Resampler, resample, resample_array
+from edge_runtime.features.resample import Resampler, resample, resample_array
 
 
 def moving_points(t: float) -> np.ndarray:

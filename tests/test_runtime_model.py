@@ -10,10 +10,10 @@ import pytest
 from conftest import FACE_CLIP, needs_tf, run_without_tensorflow
 
 from edge_runtime.assets import default_model_path, face_landmarker_bytes
-from edge_runtime.classifier import EmotionClassifier
 from edge_runtime.errors import ModelError
-from edge_runtime.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
-from edge_runtime.tflite_ops import forbidden_ops, operator_codes
+from edge_runtime.model.classifier import EmotionClassifier
+from edge_runtime.model.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
+from edge_runtime.model.tflite_ops import forbidden_ops, operator_codes
 
 
 def test_metadata_round_trip_and_hash(tmp_path):
@@ -109,7 +109,7 @@ def test_runtime_works_without_tensorflow():
         import sys, json, tempfile, pathlib
         import numpy as np
         import edge_runtime
-        from edge_runtime.classifier import EmotionClassifier
+        from edge_runtime.model.classifier import EmotionClassifier
         c = EmotionClassifier.create()
         p = c.predict(np.zeros((90, 136), np.float32))
         assert abs(p.sum() - 1) < 1e-6, p
@@ -158,7 +158,7 @@ def test_mediapipe_loads_without_its_drawing_and_audio_dependencies():
 
 def test_default_model_needs_only_op_versions_checked_on_the_pi_interpreter():
     from edge_runtime.assets import default_model_path
-    from edge_runtime.tflite_ops import PI_CHECKED_OPS, operator_codes, unchecked_on_pi
+    from edge_runtime.model.tflite_ops import PI_CHECKED_OPS, operator_codes, unchecked_on_pi
 
     model = default_model_path().read_bytes()
     assert unchecked_on_pi(model) == []

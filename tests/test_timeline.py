@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edge_runtime.features.windowing import Window
 from edge_runtime.labels import LABELS
 from edge_runtime.timeline import Smoother, TimelineAssembler
-from edge_runtime.windowing import Window
 
 ONE_HOT = np.eye(len(LABELS))
 

@@ -11,7 +11,7 @@ from conftest import needs_tf, run_without_tensorflow
 
 from edge_runtime.errors import GateError
 from edge_runtime.labels import LABELS
-from edge_runtime.metadata import load_metadata
+from edge_runtime.model.metadata import load_metadata
 
 pytestmark = [needs_tf, pytest.mark.train]
 
@@ -109,7 +109,7 @@ def test_convert_all_modes_and_run_without_tensorflow(tmp_path, tiny_model, synt
     result = run_without_tensorflow(
         f"""
         import numpy as np
-        from edge_runtime.classifier import EmotionClassifier
+        from edge_runtime.model.classifier import EmotionClassifier
         c = EmotionClassifier.from_file(r"{out}")
         p = c.predict(np.zeros((90, 136), np.float32))
         assert p.shape == (7,) and abs(p.sum() - 1) < 1e-6

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from edge_runtime.landmarks import interocular_distance
-from edge_runtime.normalise import face_centre
+from edge_runtime.features.landmarks import interocular_distance
+from edge_runtime.features.normalise import face_centre
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.errors import InputError
+from edge_runtime.features.resample import resample_array
 from edge_runtime.labels import LABELS, label_index
 from edge_runtime.landmark_csv import read_landmark_csv
-from edge_runtime.resample import resample_array
 
 RAVDESS_NAME = re.compile(r"^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})\.csv$")
 RAVDESS_EMOTIONS = {

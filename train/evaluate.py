@@ -15,7 +15,7 @@ import numpy as np
 
 from edge_runtime.atomic import atomic_open, write_text
 from edge_runtime.errors import InputError
-from edge_runtime.metadata import ModelMetadata, load_metadata, write_metadata
+from edge_runtime.model.metadata import ModelMetadata, load_metadata, write_metadata
 
 from .config import TrainConfig
 from .data import load_dataset
@@ -30,7 +30,7 @@ def _predictor(model_path: Path, meta: ModelMetadata):
 
         model = keras.models.load_model(model_path)
         return lambda x: model.predict(x, batch_size=256, verbose=0)
-    from edge_runtime.classifier import EmotionClassifier
+    from edge_runtime.model.classifier import EmotionClassifier
 
     classifier = EmotionClassifier.from_file(model_path)
     return classifier.predict_batch

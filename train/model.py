@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from edge_runtime.features.normalise import NUM_FEATURES
 from edge_runtime.labels import NUM_CLASSES
-from edge_runtime.normalise import NUM_FEATURES
 
 from .config import TrainConfig
 
@@ -26,7 +26,7 @@ def build_model(
     """
     layers = api.layers
     inputs = api.Input((config.window, NUM_FEATURES), batch_size=batch_size, name="landmarks")
-    # Inputs arrive standardised (edge_runtime.normalise); noise is in those std units.
+    # Inputs arrive standardised (edge_runtime.features.normalise); noise is in those std units.
     x = layers.GaussianNoise(config.noise_std, name="augment_noise")(inputs)  # training only
     x = layers.Conv1D(
         config.conv1_filters, config.kernel_size, padding="same", activation="relu", name="conv1"

@@ -173,7 +173,7 @@ class ImageTeacher:
 
 def _tflite_runner(path: Path):
     from edge_runtime._quiet import native_stderr_silenced
-    from edge_runtime.classifier import load_interpreter_backend
+    from edge_runtime.model.classifier import load_interpreter_backend
 
     Interpreter, _ = load_interpreter_backend()
     try:

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.errors import InputError
+from edge_runtime.features.normalise import NormalisationSpec
 from edge_runtime.labels import LABELS
-from edge_runtime.metadata import ModelMetadata, write_metadata
-from edge_runtime.normalise import NormalisationSpec
+from edge_runtime.model.metadata import ModelMetadata, write_metadata
 
 from .config import TrainConfig
 from .data import Dataset, load_dataset

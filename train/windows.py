@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.features.normalise import NUM_FEATURES, NormalisationSpec, normalise_window
+from edge_runtime.features.windowing import make_windows, window_from_span
 from edge_runtime.labels import NUM_CLASSES
-from edge_runtime.normalise import NUM_FEATURES, NormalisationSpec, normalise_window
-from edge_runtime.windowing import make_windows, window_from_span
 
 from .augment import NO_AUGMENT, AugmentOptions, augment_window
 from .data import NO_LABEL, Clip

@@ -109,7 +109,7 @@ def train(
     trainer = train_module("train.trainer")
     config_module = train_module("train.config")
     augment_module = train_module("train.augment")
-    from edge_runtime.normalise import NormalisationSpec
+    from edge_runtime.features.normalise import NormalisationSpec
 
     config = config_module.TrainConfig(
         augment=augment_module.AugmentOptions(talk_prob=talk)

@@ -17,8 +17,8 @@ import numpy as np
 from edge_runtime._quiet import native_stderr_silenced
 from edge_runtime.assets import default_model_path, read_verified
 from edge_runtime.errors import DependencyError, ModelError
-from edge_runtime.metadata import ModelMetadata, load_metadata
-from edge_runtime.tflite_ops import forbidden_ops
+from edge_runtime.model.metadata import ModelMetadata, load_metadata
+from edge_runtime.model.tflite_ops import forbidden_ops
 
 
 def load_interpreter_backend() -> tuple[type, str]:

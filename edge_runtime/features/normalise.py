@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from edge_runtime.landmarks import LEFT_EYE_OUTER, RIGHT_EYE_OUTER, interocular_distance
+from edge_runtime.features.landmarks import LEFT_EYE_OUTER, RIGHT_EYE_OUTER, interocular_distance
 
 NUM_POINTS = 68
 NUM_FEATURES = 2 * NUM_POINTS

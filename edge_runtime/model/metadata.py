@@ -18,7 +18,7 @@ from typing import Any
 from edge_runtime.assets import sha256_file
 from edge_runtime.atomic import write_text
 from edge_runtime.errors import ModelError
-from edge_runtime.normalise import INPUT_LAYOUT, NUM_FEATURES, NormalisationSpec
+from edge_runtime.features.normalise import INPUT_LAYOUT, NUM_FEATURES, NormalisationSpec
 
 SCHEMA_VERSION = 1
 
