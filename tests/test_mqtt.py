@@ -359,6 +359,24 @@ def test_consumer_away_gets_its_backlog_and_skips_repeats(broker, tmp_path):
     assert skipped and int(skipped.group(1)) >= 20, context
 
 
+def test_serve_publishes_alongside_its_page(broker, tmp_path):
+    """serve's outputs are run's: 4 s of the clip replayed reach the broker and the file."""
+    pytest.importorskip("aiohttp", reason="needs the [serve] extra")
+    fleet = tmp_path / "fleet.jsonl"
+    listener = start_listener(broker.url(), fleet, count=4, seconds=120)
+    result = run_cli("serve", "--camera-file", str(FACE_CLIP), "--seconds", "4", "--port", "0",
+                     "-q", "-o", str(tmp_path / "live.jsonl"), *mqtt_args(broker, tmp_path))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert finish(listener)[0] == 0
+    assert [m["t"] for m in read_lines(fleet)] == [0, 1, 2, 3]
+    assert [x["t"] for x in read_lines(tmp_path / "live.jsonl") if x["type"] == "second"] == [
+        0,
+        1,
+        2,
+        3,
+    ]
+
+
 def test_several_videos_share_one_connection_and_queue(broker, tmp_path):
     """A batch with --mqtt runs in one process; each video is its own source."""
     fleet = tmp_path / "fleet.jsonl"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import EDGE_EMO, FACE_CLIP, REPO, run_cli, run_without_tensorflow
 
-from edge_emo.benchmarks.local_broker import free_port, make_tls
+from edge_emo.benchmarks.local_broker import make_tls
 
 pytest.importorskip("aiohttp", reason="needs the [serve] extra")
 
@@ -37,14 +37,14 @@ class Server:
     """`edge-emo serve` in a subprocess on a free port; `url(path)` addresses it."""
 
     def __init__(self, *args: str, host: str = "127.0.0.1", scheme: str = "http") -> None:
-        self.port = free_port()
-        self.base = f"{scheme}://127.0.0.1:{self.port}"
         command = [str(EDGE_EMO), "serve", "--camera-file", str(FACE_CLIP), "--host", host,
-                   "--port", str(self.port), *args]  # fmt: skip
+                   "--port", "0", *args]  # fmt: skip
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         self.banner = wait_for_line(self.process, "serving")  # "edge-emo: serving URL"
+        port = int(self.banner.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+        self.base = f"{scheme}://127.0.0.1:{port}"  # --port 0: the port it chose
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -152,8 +152,7 @@ def test_a_public_address_gets_a_generated_token_printed_once():
 @pytest.mark.parametrize("moment", ["loading", "listening"])
 def test_a_stop_at_any_moment_is_clean(tmp_path, signum, moment):
     """Ctrl-C/SIGTERM while the models load or once the page is up: exit 0, no traceback."""
-    port = free_port()
-    command = [str(EDGE_EMO), "serve", "--camera-file", str(FACE_CLIP), "--loop", "--port", str(port),
+    command = [str(EDGE_EMO), "serve", "--camera-file", str(FACE_CLIP), "--loop", "--port", "0",
                "-f", "jsonl", "-o", str(tmp_path / "live.jsonl")]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_line(process, "starting")  # the command runs; the models are loading

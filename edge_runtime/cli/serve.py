@@ -58,7 +58,12 @@ def serve(
             rich_help_panel=WEB_PANEL,
         ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, rich_help_panel=WEB_PANEL)] = 8080,
+    port: Annotated[
+        int,
+        typer.Option(
+            min=0, max=65535, help="0: any free port (printed).", rich_help_panel=WEB_PANEL
+        ),
+    ] = 8080,
     token: Annotated[
         str | None,
         typer.Option(

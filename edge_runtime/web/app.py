@@ -89,7 +89,6 @@ def serve(options: ServeOptions, sinks: list[Sink], quiet: bool = False) -> int:
         view = LiveView(session.header, options.view)
         app = make_app(view, token, options.timelines, tls=context is not None)
         scheme = "https" if context else "http"
-        address = f"{scheme}://{_url_host(options.host)}:{options.port}/"
         failure: list[BaseException] = []
 
         async def main() -> None:
@@ -108,7 +107,10 @@ def serve(options: ServeOptions, sinks: list[Sink], quiet: bool = False) -> int:
                 raise InputError(
                     f"cannot listen on {options.host}:{options.port} ({exc.strerror})"
                 ) from None
-            where = address + (f"?token={token}" if generated else "")
+            port = runner.addresses[0][1]  # the one chosen when --port 0
+            where = f"{scheme}://{_url_host(options.host)}:{port}/" + (
+                f"?token={token}" if generated else ""
+            )
             print(f"edge-emo: serving {where}" + (" (token generated for this run)" if generated else ""),
                   file=sys.stderr, flush=True)  # fmt: skip
 
