@@ -4,18 +4,21 @@ timeline output has (schema in the README); shared by file runs, live runs and `
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 from datetime import datetime, timezone
 from typing import Any
 
 from edge_runtime import __version__
 from edge_runtime.features.windowing import MIN_FRAMES
 from edge_runtime.model.metadata import ModelMetadata
-from edge_runtime.pipeline import EmotionPipeline
+from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import Sink
 from edge_runtime.sources.rate import FrameRateLimiter
 
 SCHEMA = "edge-emo/timeline"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # one face (the default): unchanged since the first release
+SCHEMA_VERSION_TRACKS = 2  # --max-faces > 1: a timeline per tracked person
 
 
 def timeline_header(
@@ -24,11 +27,15 @@ def timeline_header(
     source: dict[str, Any],
     mode: str,
     max_fps: float | None = None,
+    faces: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The header every timeline output starts with (schema in the README)."""
+    """The header every timeline output starts with (schema in the README).
+
+    `faces` (several faces tracked: max and tracker settings) makes it schema_version 2.
+    """
     header = {
         "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION if faces is None else SCHEMA_VERSION_TRACKS,
         "generated_by": f"edge-emo {__version__}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "source": source,
@@ -51,6 +58,8 @@ def timeline_header(
     }
     if max_fps is not None:  # --max-fps: fewer frames analysed, interpolated to `fps`
         header["window"]["max_fps"] = max_fps
+    if faces is not None:
+        header["faces"] = faces
     if meta.training_data.get("licence"):
         header["model"]["licence"] = meta.training_data["licence"]
     if meta.synthetic:
@@ -58,6 +67,13 @@ def timeline_header(
             "The model was trained on SYNTHETIC prototype expressions, not real faces or RAVDESS."
         )
     return header
+
+
+def faces_header(options: PipelineOptions) -> dict[str, Any] | None:
+    """The header's `faces` block: None for one face (schema_version 1), else the tracking."""
+    if options.face.max_faces <= 1:
+        return None
+    return {"max": options.face.max_faces, "tracker": dataclasses.asdict(options.tracker)}
 
 
 def drive(
@@ -96,17 +112,25 @@ def drive(
                 sink.write(entry)
             if on_entry:
                 on_entry(entry)
-        footer = {
-            "duration_s": round(
-                stats["seconds"]
-                and source_duration(stats["frames"], stats["last_t"], pipeline.metadata.fps),
-                3,
-            ),
-            "frames": stats["frames"],
-            "seconds_total": stats["seconds"],
-            "seconds_with_face": stats["face_seconds"],
-            **(more_footer() if more_footer else {}),
-        }
+        fps = pipeline.metadata.fps
+        duration = source_duration(stats["frames"], stats["last_t"], fps) if stats["frames"] else 0
+        if pipeline.faces is None:
+            footer = {
+                "duration_s": round(stats["seconds"] and duration, 3),
+                "frames": stats["frames"],
+                "seconds_total": stats["seconds"],
+                "seconds_with_face": stats["face_seconds"],
+            }
+        else:  # schema_version 2: seconds of the video, and of each person
+            footer = {
+                "duration_s": round(duration, 3),
+                "frames": stats["frames"],
+                "seconds_total": video_seconds(stats["frames"], stats["last_t"], fps),
+                "track_seconds": stats["seconds"],
+                "track_seconds_with_face": stats["face_seconds"],
+                **pipeline.faces.footer(),
+            }
+        footer.update(more_footer() if more_footer else {})
         for sink in sinks:
             sink.close(footer)
     except BaseException:
@@ -124,6 +148,14 @@ def skipped(limiter: FrameRateLimiter) -> dict[str, Any]:
         return {}
     duration = source_duration(limiter.seen, limiter.last_timestamp_s, limiter.max_fps)
     return {"duration_s": round(duration, 3), "frames_skipped": limiter.skipped}
+
+
+def video_seconds(frames: int, last_t: float, fps: float) -> int:
+    """How many timeline seconds a source has: those of its 30 fps frames up to `last_t`."""
+    if not frames:
+        return 0
+    resampled = math.floor(last_t * fps + 1e-9) + 1
+    return int((resampled - 1) // fps) + 1
 
 
 def source_duration(frames: int, last_t: float, fallback_fps: float) -> float:

@@ -88,10 +88,7 @@ class FaceLandmarker:
 
     def detect(self, frame: VideoFrame) -> FaceObservation | None:
         """Landmarks of the largest face in `frame`, or None when no face is found."""
-        faces = self.detect_all(frame)
-        if len(faces) > 1:
-            return max(faces, key=lambda face: _bbox_area(face.mesh))
-        return faces[0] if faces else None
+        return largest_face(self.detect_all(frame))
 
     def detect_all(self, frame: VideoFrame) -> list[FaceObservation]:
         """Landmarks of every face found (at most `max_faces`), in MediaPipe's order."""
@@ -142,6 +139,19 @@ def _mesh_pixels(face, width: int, height: int) -> np.ndarray:
     n = len(face)
     flat = np.fromiter((v for p in face for v in (p.x, p.y, p.z)), np.float64, 3 * n)
     return (flat.reshape(n, 3) * (width, height, width)).astype(np.float32)
+
+
+def face_box(mesh: np.ndarray) -> np.ndarray:
+    """The face's box x0, y0, x1, y1 in pixels: the extent of its mesh points."""
+    points = mesh[:, :2]
+    return np.concatenate([points.min(axis=0), points.max(axis=0)]).astype(np.float64)
+
+
+def largest_face(faces: list[FaceObservation]) -> FaceObservation | None:
+    """The face with the largest landmark box (the person closest to the camera), or None."""
+    if len(faces) > 1:
+        return max(faces, key=lambda face: _bbox_area(face.mesh))
+    return faces[0] if faces else None
 
 
 def _bbox_area(mesh: np.ndarray) -> float:

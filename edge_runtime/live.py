@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.drive import drive, timeline_header
+from edge_runtime.drive import drive, faces_header, timeline_header
+from edge_runtime.face_landmarks import FaceLandmarkerOptions
 from edge_runtime.model.classifier import ClassifierOptions
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import Sink
@@ -39,6 +40,7 @@ class LiveOptions:
     model: Path | None = None
     threads: int = 1
     smoothing: float = 0.5  # alpha; 0 or 1 = off
+    max_faces: int = 1  # > 1: a timeline per person (multiface.py)
 
 
 def open_source(
@@ -158,12 +160,15 @@ class LiveSession:
         alpha = options.smoothing if 0 < options.smoothing < 1 else None
         pipeline_options = PipelineOptions(
             classifier=ClassifierOptions(options.model, options.threads),
+            face=FaceLandmarkerOptions(max_faces=options.max_faces),
             mode="causal",
             smoothing=alpha,
         )
         pipeline = EmotionPipeline.create(pipeline_options)
         meta = pipeline.metadata
-        header = timeline_header(meta, meta.sha256, source, "causal", options.max_fps)
+        header = timeline_header(
+            meta, meta.sha256, source, "causal", options.max_fps, faces_header(pipeline_options)
+        )
         header["window"]["smoothing_alpha"] = alpha
         return cls(pipeline, LatestFrame(frames), limiter, header)
 
@@ -204,10 +209,15 @@ class Viewer:
     def __call__(self, frame: VideoFrame) -> None:
         cv2 = self.cv2
         image = frame.image.copy()
-        observation = self.pipeline.last_observation
-        if observation is not None:
+        tracks = self.pipeline.faces is not None
+        for track, observation in self.pipeline.current_faces():
             for x, y in observation.ibug68.astype(int):
                 cv2.circle(image, (int(x), int(y)), 2, (0, 255, 0), -1)
+            if tracks:
+                x0, y0 = observation.mesh[:, :2].min(axis=0).astype(int)
+                text = f"face {track}" if track is not None else "face ?"
+                cv2.putText(image, text, (int(x0), max(int(y0) - 6, 14)),
+                            cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 255, 0), 1)  # fmt: skip
         probs = self.pipeline.last_probs
         if probs is not None:
             for i, (label, p) in enumerate(zip(self.pipeline.metadata.labels, probs, strict=True)):

@@ -24,6 +24,7 @@ from edge_runtime.features.windowing import Window, WindowStream
 from edge_runtime.model.classifier import ClassifierOptions, EmotionClassifier
 from edge_runtime.sources.video import VideoFrame
 from edge_runtime.timeline import Mode, SecondEntry, Smoother, TimelineAssembler
+from edge_runtime.tracking import TrackerOptions
 
 
 @dataclass
@@ -42,12 +43,14 @@ class StageTimes:
 
 @dataclass(frozen=True)
 class PipelineOptions:
-    """Everything `edge-emo run` configures: model, face tracking, timeline mode, smoothing."""
+    """Everything `edge-emo run` configures: model, faces and their tracking, timeline mode,
+    smoothing."""
 
     classifier: ClassifierOptions = field(default_factory=ClassifierOptions)
     face: FaceLandmarkerOptions = field(default_factory=FaceLandmarkerOptions)
     mode: Mode = "centred"
     smoothing: float | None = None  # alpha for Smoother; None = off
+    tracker: TrackerOptions = field(default_factory=TrackerOptions)  # with face.max_faces > 1
 
 
 class EmotionPipeline:
@@ -62,6 +65,7 @@ class EmotionPipeline:
         self.times = StageTimes()
         self.last_observation: FaceObservation | None = None
         self.last_probs: np.ndarray | None = None
+        self.faces = None  # the MultiFaceRun of a --max-faces > 1 run: tracks, boxes, counts
 
     @classmethod
     def create(cls, options: PipelineOptions | None = None) -> EmotionPipeline:
@@ -75,18 +79,19 @@ class EmotionPipeline:
         return self.classifier.metadata
 
     def run(self, frames: Iterable[VideoFrame]) -> Iterator[SecondEntry]:
-        """Process a stream of frames; yield each second as soon as it is final."""
-        meta = self.metadata
-        resampler = Resampler(meta.fps)
-        windows = WindowStream(meta.window, meta.hop)
-        timeline = TimelineAssembler(meta.labels, meta.fps, meta.window, self.options.mode)
-        smoother = Smoother(self.options.smoothing) if self.options.smoothing else None
+        """Process a stream of frames; yield each second as soon as it is final.
+
+        With `face.max_faces` > 1 every tracked person gets a timeline of their own
+        (multiface.py); entries then carry their `track`.
+        """
+        if self.options.face.max_faces > 1:
+            from edge_runtime.multiface import MultiFaceRun
+
+            self.faces = MultiFaceRun(self)
+            yield from self.faces.run(frames)
+            return
+        stream = self.stream()
         times = self.times
-
-        def emit(entries: list[SecondEntry]) -> Iterator[SecondEntry]:
-            for entry in entries:
-                yield smoother(entry) if smoother else entry
-
         for frame in frames:
             start = time.perf_counter()
             observation = self.landmarker.detect(frame)
@@ -94,35 +99,32 @@ class EmotionPipeline:
             times.add("landmarks", start)
             times.frames += 1
             points = None if observation is None else observation.ibug68
-            for resampled in resampler.push(frame.timestamp_s, points):
-                yield from emit(self._step(resampled.points, windows, timeline))
-        for resampled in resampler.flush():
-            yield from emit(self._step(resampled.points, windows, timeline))
-        tail = windows.flush()
-        if tail is not None:
-            self._classify(tail, timeline)
-        yield from emit(timeline.finish())
+            yield from stream.push(frame.timestamp_s, points)
+        yield from stream.finish()
 
-    def _step(
-        self, points: np.ndarray | None, windows: WindowStream, timeline: TimelineAssembler
-    ) -> list[SecondEntry]:
-        timeline.add_frame(points is not None)
-        window = windows.push(points)
-        if window is not None:
-            self._classify(window, timeline)
-        return timeline.pop_ready()
+    def current_faces(self) -> list[tuple[int | None, FaceObservation]]:
+        """The faces of the last frame with their track ids (None: one-face run, or a track not
+        yet confirmed), for drawing."""
+        if self.faces is not None:
+            return list(self.faces.last_faces)
+        return [] if self.last_observation is None else [(None, self.last_observation)]
 
-    def _classify(self, window: Window, timeline: TimelineAssembler) -> None:
-        probs = None
-        if window.accepted:
-            start = time.perf_counter()
-            features = normalise_window(window.points, self.metadata.normalisation)
-            start = self.times.add("normalise", start)
-            probs = self.classifier.predict(features)
-            self.times.add("model", start)
-            self.last_probs = probs
-            self.times.windows += 1
-        timeline.add_window(window, probs)
+    def stream(self, first_frame: int = 0) -> FaceStream:
+        """The per-face part of the data path, for one face from `first_frame` on."""
+        return FaceStream(self, first_frame)
+
+    def classify(self, window: Window) -> np.ndarray | None:
+        """Probabilities of an accepted window (None for a rejected one)."""
+        if not window.accepted:
+            return None
+        start = time.perf_counter()
+        features = normalise_window(window.points, self.metadata.normalisation)
+        start = self.times.add("normalise", start)
+        probs = self.classifier.predict(features)
+        self.times.add("model", start)
+        self.last_probs = probs
+        self.times.windows += 1
+        return probs
 
     def close(self) -> None:
         self.landmarker.close()
@@ -132,3 +134,49 @@ class EmotionPipeline:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class FaceStream:
+    """One face's landmarks -> 30 fps -> windows -> classifier -> finished seconds.
+
+    Frame indices are absolute (frame k is at k / fps), so a face that appears
+    mid-video (`first_frame` > 0) gets seconds numbered on the video's clock.
+    """
+
+    def __init__(self, pipeline: EmotionPipeline, first_frame: int = 0) -> None:
+        meta = pipeline.metadata
+        options = pipeline.options
+        self.pipeline = pipeline
+        self.resampler = Resampler(meta.fps, first_frame)
+        self.windows = WindowStream(meta.window, meta.hop, first_frame)
+        self.timeline = TimelineAssembler(
+            meta.labels, meta.fps, meta.window, options.mode, first_frame
+        )
+        self.smoother = Smoother(options.smoothing) if options.smoothing else None
+
+    def push(self, timestamp_s: float, points: np.ndarray | None) -> list[SecondEntry]:
+        """One source frame's (68, 2) points (None = no face); the seconds now final."""
+        out: list[SecondEntry] = []
+        for resampled in self.resampler.push(timestamp_s, points):
+            out += self._step(resampled.points)
+        return self._smoothed(out)
+
+    def finish(self) -> list[SecondEntry]:
+        """The remaining seconds, after the last frame."""
+        out: list[SecondEntry] = []
+        for resampled in self.resampler.flush():
+            out += self._step(resampled.points)
+        tail = self.windows.flush()
+        if tail is not None:
+            self.timeline.add_window(tail, self.pipeline.classify(tail))
+        return self._smoothed(out + self.timeline.finish())
+
+    def _step(self, points: np.ndarray | None) -> list[SecondEntry]:
+        self.timeline.add_frame(points is not None)
+        window = self.windows.push(points)
+        if window is not None:
+            self.timeline.add_window(window, self.pipeline.classify(window))
+        return self.timeline.pop_ready()
+
+    def _smoothed(self, entries: list[SecondEntry]) -> list[SecondEntry]:
+        return [self.smoother(e) for e in entries] if self.smoother else entries

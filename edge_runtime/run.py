@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge_runtime import cancel
-from edge_runtime.drive import drive, skipped, timeline_header
+from edge_runtime.drive import drive, faces_header, skipped, timeline_header
 from edge_runtime.errors import EdgeEmoError, InputError
 from edge_runtime.extract import find_videos
+from edge_runtime.face_landmarks import FaceLandmarkerOptions
 from edge_runtime.live import LiveOptions, LiveSession, Viewer
 from edge_runtime.model.classifier import ClassifierOptions
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
@@ -34,6 +35,7 @@ SUFFIX = {"json": ".emotions.json", "jsonl": ".emotions.jsonl", "csv": ".emotion
 @dataclass(frozen=True)
 class RunSummary:
     source: str
+    people: int | None  # tracks reported, with --max-faces > 1
     outputs: list[str]
     seconds: int
     face_seconds: int
@@ -60,12 +62,17 @@ def run_one(
     threads: int,
     max_fps: float | None = None,
     publisher: MqttPublisher | None = None,
+    max_faces: int = 1,
 ) -> RunSummary:
     """Timeline of one video file into its outputs (and to the broker, with a publisher)."""
     started = time.perf_counter()
     info = probe_video(video)
     limiter = FrameRateLimiter(max_fps)
-    options = PipelineOptions(classifier=ClassifierOptions(model, threads), mode="centred")
+    options = PipelineOptions(
+        classifier=ClassifierOptions(model, threads),
+        face=FaceLandmarkerOptions(max_faces=max_faces),
+        mode="centred",
+    )
     with EmotionPipeline.create(options) as pipeline:
         meta = pipeline.metadata
         source = {
@@ -76,7 +83,9 @@ def run_one(
             "nominal_fps": round(info.nominal_fps, 3),
             "frame_count": info.frame_count,
         }
-        header = timeline_header(meta, meta.sha256, source, "centred", max_fps)
+        header = timeline_header(
+            meta, meta.sha256, source, "centred", max_fps, faces_header(options)
+        )
         sinks = make_sinks(fmt, target, plot)
         if publisher is not None:
             from edge_runtime.sinks.mqtt_sink import MqttSink  # ssl, sqlite3: only when used
@@ -87,11 +96,12 @@ def run_one(
     tops = footer["top_counts"]
     return RunSummary(
         source=str(video),
+        people=len(footer["tracks"]) if "tracks" in footer else None,
         outputs=[str(target)] + ([str(target.with_suffix(".png"))] if plot and target else [])
         if target
         else ["-"],
         seconds=footer["seconds_total"],
-        face_seconds=footer["seconds_with_face"],
+        face_seconds=footer.get("seconds_with_face", footer.get("track_seconds_with_face")),
         frames=footer["frames"],
         wall_s=time.perf_counter() - started,
         top=max(tops, key=tops.get) if tops else None,
@@ -104,10 +114,11 @@ def _run_one_job(
     plot: bool,
     model: Path | None,
     threads: int,
-    max_fps: float | None = None,
+    max_fps: float | None,
+    max_faces: int,
     publisher: MqttPublisher | None = None,
 ) -> RunSummary:
-    return run_one(item[0], item[1], fmt, plot, model, threads, max_fps, publisher)
+    return run_one(item[0], item[1], fmt, plot, model, threads, max_fps, publisher, max_faces)
 
 
 def run_videos(
@@ -123,6 +134,7 @@ def run_videos(
     quiet: bool,
     max_fps: float | None = None,
     publisher: MqttPublisher | None = None,
+    max_faces: int = 1,
 ) -> int:
     """Timelines for files and folders; returns the exit code (0 all done, 1 some failed).
 
@@ -148,7 +160,7 @@ def run_videos(
         )
     if not todo:
         return 0
-    args = (fmt, plot, model, threads, max_fps) + ((publisher,) if publisher else ())
+    args = (fmt, plot, model, threads, max_fps, max_faces) + ((publisher,) if publisher else ())
     if len(todo) == 1:
         video = todo[0][0]
         outcomes = run_batch(_run_one_job, todo, args, 1, f"{video.name}", quiet=True)
@@ -163,12 +175,17 @@ def run_videos(
     done = [o.result for o in outcomes if not o.error]
     if done and not quiet:
         table = Table(title=None, show_edge=False)
-        for column in ("video", "seconds", "with face", "most frequent", "fps", "output"):
+        people = max_faces > 1
+        columns = ("video", "seconds", *(("people",) if people else ()),
+                   "person-seconds with face" if people else "with face",
+                   "most frequent", "fps", "output")  # fmt: skip
+        for column in columns:
             table.add_column(column)
         for r in done:
             table.add_row(
-                Path(r.source).name, str(r.seconds), str(r.face_seconds), r.top or "-",
-                f"{r.frames / r.wall_s:.0f}", ", ".join(r.outputs),
+                Path(r.source).name, str(r.seconds), *((str(r.people),) if people else ()),
+                str(r.face_seconds), r.top or "-", f"{r.frames / r.wall_s:.0f}",
+                ", ".join(r.outputs),
             )  # fmt: skip
         console.print(table)
         console.print(
@@ -194,10 +211,12 @@ def run_camera(
     quiet: bool,
     max_fps: float | None = None,
     publisher: MqttPublisher | None = None,
+    max_faces: int = 1,
 ) -> int:
     """Live timeline: one line per second until Ctrl-C/SIGTERM or --seconds; returns the exit code."""
     options = LiveOptions(camera=camera, camera_file=camera_file, seconds=seconds, max_fps=max_fps,
-                          model=model, threads=threads, smoothing=smoothing)  # fmt: skip
+                          model=model, threads=threads, smoothing=smoothing,
+                          max_faces=max_faces)  # fmt: skip
     with LiveSession.create(options) as session:
         sinks = live_sinks(output, fmt, quiet, publisher)
         viewer = Viewer(session.pipeline) if show else None

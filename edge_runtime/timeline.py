@@ -10,6 +10,10 @@ Two modes:
 
 A second is `face: true` only if a face was tracked in at least half its frames and an
 accepted window gives it probabilities; otherwise its probabilities are null.
+
+With several faces (`--max-faces`), each tracked person has an assembler of their own
+that starts at the frame where they first appeared; its entries carry the track id and
+the face's mean box in that second.
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ class SecondEntry:
     face_frames: int
     frames: int
     windows: int
+    track: int | None = None  # which person, with --max-faces > 1 (schema_version 2)
+    box: list[int] | None = None  # their mean face box in this second: x0, y0, x1, y1 pixels
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "t": self.t,
             "face": self.face,
             "probs": self.probs,
@@ -50,6 +56,10 @@ class SecondEntry:
             "frames": self.frames,
             "windows": self.windows,
         }
+        if self.track is not None:  # schema_version 1 output stays exactly as it was
+            out["track"] = self.track
+            out["box"] = self.box
+        return out
 
 
 @dataclass
@@ -64,15 +74,22 @@ class TimelineAssembler:
     """Collects frames and window predictions; hands out finished seconds in order."""
 
     def __init__(
-        self, labels: list[str], fps: float = 30.0, window: int = 90, mode: Mode = "centred"
+        self,
+        labels: list[str],
+        fps: float = 30.0,
+        window: int = 90,
+        mode: Mode = "centred",
+        first_frame: int = 0,
     ) -> None:
+        """`first_frame`: index of the first frame added (a face that appears mid-video)."""
         self.labels = list(labels)
         self.fps = fps
         self.window = window
         self.mode = mode
         self._seconds: dict[int, _Second] = {}
-        self._next = 0
-        self._frames = 0
+        self._first_frame = first_frame
+        self._next = self._second_of(first_frame)
+        self._frames = first_frame  # absolute index of the next frame
 
     def _second_of(self, frame: int) -> int:
         return int(frame // self.fps)
@@ -107,7 +124,7 @@ class TimelineAssembler:
     def finish(self) -> list[SecondEntry]:
         """All remaining seconds (call after the last frame and window)."""
         out = []
-        last = self._second_of(self._frames - 1) if self._frames else -1
+        last = self._second_of(self._frames - 1) if self._frames > self._first_frame else -1
         while self._next <= last:
             out.append(self._finish(self._next))
         return out

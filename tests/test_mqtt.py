@@ -23,7 +23,7 @@ from edge_emo.benchmarks.local_broker import make_tls
 from edge_runtime.errors import InputError, OutputError
 from edge_runtime.mqtt.broker import BrokerAddress, ConnectionOptions
 from edge_runtime.mqtt.listen import Deduplicator
-from edge_runtime.mqtt.messages import emotion_message, ha_discovery, message_key
+from edge_runtime.mqtt.messages import MessageKey, emotion_message, ha_discovery, message_key
 from edge_runtime.mqtt.outbox import DEFAULT_MAX_MESSAGES, Outbox
 from edge_runtime.timeline import SecondEntry
 
@@ -122,11 +122,15 @@ def test_default_queue_bound_is_what_the_cli_says():
 
 def test_deduplicator_keeps_first_of_each_key_in_bounded_memory():
     d = Deduplicator(horizon=10)
-    assert [d.is_new(("a", "s", t)) for t in (0, 1, 1, 2, 0)] == [True, True, False, True, False]
-    assert d.is_new(("b", "s", 1)) and d.is_new(("a", "other run", 1))
+    key = lambda device, source, t, track=None: MessageKey(device, source, track, t)  # noqa: E731
+    assert [d.is_new(key("a", "s", t)) for t in (0, 1, 1, 2, 0)] == [True, True, False, True, False]
+    assert d.is_new(key("b", "s", 1)) and d.is_new(key("a", "other run", 1))
+    # each person of a several-faces run is a stream of their own
+    assert d.is_new(key("a", "s", 1, track=1)) and d.is_new(key("a", "s", 1, track=2))
+    assert not d.is_new(key("a", "s", 1, track=2))
     for t in range(3, 200):
-        assert d.is_new(("a", "s", t))
-    assert not d.is_new(("a", "s", 5))  # far below the newest: a replay
+        assert d.is_new(key("a", "s", t))
+    assert not d.is_new(key("a", "s", 5))  # far below the newest: a replay
     assert max(len(seen) for _, seen in d._streams.values()) <= 20
 
 
@@ -140,7 +144,7 @@ def test_emotion_message_carries_its_key_and_the_synthetic_flag():
     m = emotion_message(
         _entry(7), device="pi1", source="camera:0@x", model={"name": "m", "synthetic": True}
     )
-    assert message_key(m) == ("pi1", "camera:0@x", 7)
+    assert message_key(m) == ("pi1", "camera:0@x", None, 7)
     assert m["synthetic"] is True and m["probs"]["happiness"] == 0.75 and m["at"] > 1.7e9
 
 

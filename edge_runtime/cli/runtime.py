@@ -25,6 +25,16 @@ from edge_runtime.cli.mqtt_options import (
 )
 from edge_runtime.errors import InputError
 
+MaxFaces = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=16,
+        help="Follow up to N faces, each with its own timeline and a stable id (1: the "
+        "largest face only, schema_version 1 output).",
+    ),
+]
+
 # --------------------------------------------------------------------------- info
 
 
@@ -176,6 +186,7 @@ def run(
             "interpolated).",
         ),
     ] = None,
+    max_faces: MaxFaces = 1,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
@@ -202,7 +213,7 @@ def run(
                                        mqtt_key, mqtt_queue, mqtt_queue_size, ha_discovery)  # fmt: skip
             code = _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs,
                         threads, overwrite, show, smoothing, seconds, quiet, max_fps,
-                        publisher)  # fmt: skip
+                        max_faces, publisher)  # fmt: skip
     finally:
         if publisher is not None:
             close_publisher(publisher, quiet)
@@ -210,7 +221,8 @@ def run(
 
 
 def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, threads,
-         overwrite, show, smoothing, seconds, quiet, max_fps, publisher) -> int:  # fmt: skip
+         overwrite, show, smoothing, seconds, quiet, max_fps, max_faces,
+         publisher) -> int:  # fmt: skip
     if camera is not None or camera_file is not None:
         if videos:
             raise InputError("give either videos or --camera, not both")
@@ -226,6 +238,7 @@ def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, th
             threads=threads,
             quiet=quiet,
             max_fps=max_fps,
+            max_faces=max_faces,
             publisher=publisher,
         )
     if not videos:
@@ -241,6 +254,7 @@ def _run(runner, videos, camera, camera_file, model, output, fmt, plot, jobs, th
         overwrite=overwrite,
         quiet=quiet,
         max_fps=max_fps,
+        max_faces=max_faces,
         publisher=publisher,
     )
 

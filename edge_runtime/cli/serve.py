@@ -22,6 +22,7 @@ from edge_runtime.cli.mqtt_options import (
     close_publisher,
     open_publisher,
 )
+from edge_runtime.cli.runtime import MaxFaces
 from edge_runtime.errors import DependencyError, InputError
 
 
@@ -107,6 +108,7 @@ def serve(
         float | None, typer.Option(min=0.5, help="Analyse at most this many frames per second.")
     ] = None,
     threads: Annotated[int, typer.Option(help="Interpreter threads.")] = 1,
+    max_faces: MaxFaces = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per second.")] = False,
     mqtt: MqttUrl = None,
     device_id: DeviceId = None,
@@ -142,7 +144,8 @@ def serve(
     if token_file is not None:
         token = read_secret(token_file, "--token-file")
     live = LiveOptions(camera=camera, camera_file=camera_file, loop=loop, seconds=seconds,
-                       max_fps=max_fps, model=model, threads=threads, smoothing=smoothing)  # fmt: skip
+                       max_fps=max_fps, model=model, threads=threads, smoothing=smoothing,
+                       max_faces=max_faces)  # fmt: skip
     options = ServeOptions(live, host=host, port=port, token=token, tls_cert=tls_cert,
                            tls_key=tls_key, timelines=timelines)  # fmt: skip
     publisher = None

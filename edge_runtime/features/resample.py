@@ -24,12 +24,13 @@ class ResampledFrame:
 class Resampler:
     """Streaming resampler: `push(t, points)` per source frame, `flush()` at the end."""
 
-    def __init__(self, fps: float = 30.0) -> None:
+    def __init__(self, fps: float = 30.0, start_index: int = 0) -> None:
+        """`start_index`: the first output frame (a face that appears mid-video starts there)."""
         if fps <= 0:
             raise ValueError("fps must be positive")
         self.fps = fps
         self._prev: tuple[float, np.ndarray | None] | None = None
-        self._next_index = 0
+        self._next_index = start_index
 
     def push(self, timestamp_s: float, points: np.ndarray | None) -> list[ResampledFrame]:
         """Add one source frame; return the output frames that now lie before it."""

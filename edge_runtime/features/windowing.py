@@ -138,9 +138,11 @@ class WindowStream:
     padded, near the start of a stream). Memory is bounded by `window` frames.
     """
 
-    def __init__(self, window: int = WINDOW, hop: int = HOP) -> None:
+    def __init__(self, window: int = WINDOW, hop: int = HOP, first_frame: int = 0) -> None:
+        """`first_frame`: the index of the first frame pushed (windows report absolute starts)."""
         self.window = window
         self.hop = hop
+        self.first_frame = first_frame
         self._buffer: deque[np.ndarray] = deque(maxlen=window)
         self._count = 0
         self._last_end = 0
@@ -167,4 +169,4 @@ class WindowStream:
     def _emit(self) -> Window:
         self._last_end = self._count
         span = np.stack(self._buffer)
-        return window_from_span(span, self._count - len(span), self.window)
+        return window_from_span(span, self.first_frame + self._count - len(span), self.window)

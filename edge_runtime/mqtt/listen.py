@@ -27,16 +27,16 @@ from edge_runtime.mqtt.broker import (
     make_client,
     warn,
 )
-from edge_runtime.mqtt.messages import SCHEMA, message_key
+from edge_runtime.mqtt.messages import SCHEMA, MessageKey, message_key
 
 DEDUP_HORIZON = 3600  # seconds of one stream remembered below its newest t
 MAX_STREAMS = 10_000
 
 
 class Deduplicator:
-    """Remembers which (device, source, t) were seen, in bounded memory.
+    """Remembers which (device, source, track, t) were seen, in bounded memory.
 
-    Per stream (device, source) it keeps the seconds within DEDUP_HORIZON of the newest
+    Per stream (device, source, track) it keeps the seconds within DEDUP_HORIZON of the newest
     one; anything older than that is a replay by construction (queues replay in order).
     At most MAX_STREAMS streams are kept, least recently used dropped first.
     """
@@ -44,12 +44,11 @@ class Deduplicator:
     def __init__(self, horizon: int = DEDUP_HORIZON, max_streams: int = MAX_STREAMS) -> None:
         self.horizon = horizon
         self.max_streams = max_streams
-        self._streams: OrderedDict[tuple[str, str], tuple[int, set[int]]] = OrderedDict()
+        self._streams: OrderedDict[tuple, tuple[int, set[int]]] = OrderedDict()
 
-    def is_new(self, key: tuple[str, str, int]) -> bool:
+    def is_new(self, key: MessageKey) -> bool:
         """True the first time a key is offered, False for repeats."""
-        device, source, t = key
-        stream = (device, source)
+        stream, t = (key.device, key.source, key.track), key.t
         newest, seen = self._streams.pop(stream, (t, set()))
         if t in seen or t <= newest - self.horizon:
             self._streams[stream] = (newest, seen)
@@ -73,6 +72,7 @@ class DeviceState:
     entries: int = 0
     duplicates: int = 0
     last_t: int | None = None
+    track: int | None = None  # whose second that was, with several faces
     top: str | None = None
     confidence: float | None = None
     last_seen: float | None = None
@@ -181,7 +181,7 @@ class FleetListener:
         except (ValueError, KeyError, TypeError, AttributeError):
             self.state.malformed += 1
             return
-        state = self.state.device(key[0])
+        state = self.state.device(key.device)
         state.last_seen = now
         if not self.dedup.is_new(key):
             state.duplicates += 1
@@ -195,7 +195,7 @@ class FleetListener:
             self._out.write(line)
             self._out.flush()  # before paho acknowledges: a written line is never lost
         state.entries += 1
-        state.last_t = key[2]
+        state.last_t, state.track = key.t, key.track
         state.top, state.confidence = entry.get("top"), entry.get("confidence")
         state.dropped = int(entry.get("dropped") or 0)
         state.synthetic = bool(entry.get("synthetic"))
@@ -206,7 +206,7 @@ class FleetListener:
             self.done.set()
 
 
-def _keys_in(path: Path) -> list[tuple[str, str, int]]:
+def _keys_in(path: Path) -> list[MessageKey]:
     """Keys already in an output file we are appending to (bad lines are skipped)."""
     keys = []
     try:
@@ -249,7 +249,7 @@ def summary_table(state: FleetState, now: float | None = None):
             str(d.entries),
             str(d.duplicates),
             "-" if d.last_t is None else str(d.last_t),
-            d.top or "-",
+            (d.top or "-") + ("" if d.track is None else f" (face {d.track})"),
             "-" if d.confidence is None else f"{d.confidence:.2f}",
             "-" if d.last_seen is None else f"{now - d.last_seen:.0f}s ago",
             "-" if d.latency_s is None else f"{1000 * d.latency_s:.0f} ms",

@@ -8,20 +8,23 @@ Topics under one PREFIX, one subtree per device:
 
 Delivery is at-least-once, so every emotion message carries its key (device, source, t):
 `source` names one stream (a file path, or a camera plus the time it was opened) and `t`
-the second within it. A consumer keeps the first message per key.
+the second within it. With several faces (`--max-faces`) each person's second is its own
+message (schema_version 2) with `track` and `box`, and the key is (device, source, track,
+t). A consumer keeps the first message per key.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from edge_runtime import __version__
 from edge_runtime.timeline import SecondEntry
 
 SCHEMA = "edge-emo/emotion"
 SCHEMA_VERSION = 1
+SCHEMA_VERSION_TRACKS = 2  # a message per person and second, with `track` and `box`
 HA_DISCOVERY_PREFIX = "homeassistant"
 
 
@@ -43,7 +46,7 @@ def emotion_message(
     """One second as a self-describing message; `dropped` counts queue-full losses so far."""
     message = {
         "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION if entry.track is None else SCHEMA_VERSION_TRACKS,
         "device": device,
         "source": source,
         **entry.to_dict(),
@@ -55,9 +58,24 @@ def emotion_message(
     return message
 
 
-def message_key(message: dict[str, Any]) -> tuple[str, str, int]:
-    """The de-duplication key; KeyError/TypeError if the message is not ours."""
-    return (str(message["device"]), str(message["source"]), int(message["t"]))
+class MessageKey(NamedTuple):
+    """What makes a message unique: one stream (device, source, track) and its second."""
+
+    device: str
+    source: str
+    track: int | None
+    t: int
+
+
+def message_key(message: dict[str, Any]) -> MessageKey:
+    """The de-duplication key; KeyError/TypeError/ValueError if the message is not ours."""
+    track = message.get("track")
+    return MessageKey(
+        str(message["device"]),
+        str(message["source"]),
+        None if track is None else int(track),
+        int(message["t"]),
+    )
 
 
 def encode(message: dict[str, Any]) -> bytes:

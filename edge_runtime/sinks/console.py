@@ -19,11 +19,12 @@ class ConsoleSink:
         self.stream.flush()
 
     def write(self, entry: SecondEntry) -> None:
+        who = "" if entry.track is None else f"face {entry.track:<3d} "
         if not entry.face or not entry.probs:
-            line = f"{entry.t:6d}s  no face"
+            line = f"{entry.t:6d}s  {who}no face"
         else:
             ranked = sorted(entry.probs.items(), key=lambda kv: -kv[1])[:3]
-            line = f"{entry.t:6d}s  {entry.top:<9} {entry.confidence:4.2f}   " + "  ".join(
+            line = f"{entry.t:6d}s  {who}{entry.top:<9} {entry.confidence:4.2f}   " + "  ".join(
                 f"{k} {v:.2f}" for k, v in ranked[1:]
             )
         self.stream.write(line + "\n")

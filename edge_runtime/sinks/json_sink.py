@@ -14,7 +14,11 @@ from edge_runtime.timeline import SecondEntry
 
 
 class JsonSink:
-    """The whole timeline as one JSON document: header fields, then `seconds`, then the footer."""
+    """The whole timeline as one JSON document: header fields, the footer, then `seconds`.
+
+    Several faces (schema_version 2): `tracks` instead of `seconds`, one object per
+    person with their summary and their own `seconds`.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -28,7 +32,14 @@ class JsonSink:
         self._seconds.append(entry.to_dict())
 
     def close(self, footer: dict[str, Any]) -> None:
-        document = {**self._header, **footer, "seconds": self._seconds}
+        if "tracks" in footer:
+            by_track: dict[int, list[dict]] = {}
+            for second in self._seconds:
+                by_track.setdefault(second["track"], []).append(second)
+            tracks = [{**s, "seconds": by_track.get(s["track"], [])} for s in footer["tracks"]]
+            document = {**self._header, **footer, "tracks": tracks}
+        else:
+            document = {**self._header, **footer, "seconds": self._seconds}
         text = json.dumps(document, indent=1) + "\n"
         if self.path is None:
             sys.stdout.write(text)

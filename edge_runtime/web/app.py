@@ -118,7 +118,7 @@ def serve(options: ServeOptions, sinks: list[Sink], quiet: bool = False) -> int:
                 try:
                     session.drive(
                         [*sinks, WebSink(view)],
-                        on_frame=lambda f: view.on_frame(f, session.pipeline.last_observation),
+                        on_frame=lambda f: view.on_frame(f, session.pipeline.current_faces()),
                     )
                 except KeyboardInterrupt:
                     pass  # a stop asked for before the server took the signals over

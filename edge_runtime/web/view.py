@@ -34,8 +34,11 @@ class ViewOptions:
     jpeg_width: int = 480  # frames are scaled down to at most this width
 
 
-def draw_face(image: np.ndarray, observation: FaceObservation | None, width: int) -> np.ndarray:
-    """`image` scaled to at most `width` pixels wide, with the face box and 68 points drawn."""
+def draw_faces(
+    image: np.ndarray, faces: list[tuple[int | None, FaceObservation]], width: int, tracks: bool
+) -> np.ndarray:
+    """`image` scaled to at most `width` pixels wide, with each face's box and 68 points drawn;
+    with `tracks`, each box is labelled with its person's id ("?" until it is confirmed)."""
     cv2 = load_cv2()
     scale = min(1.0, width / image.shape[1])
     if scale < 1.0:
@@ -43,12 +46,17 @@ def draw_face(image: np.ndarray, observation: FaceObservation | None, width: int
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     else:
         image = image.copy()
-    if observation is not None:
+    for track, observation in faces:
         mesh = observation.mesh[:, :2] * scale
         (x0, y0), (x1, y1) = mesh.min(axis=0).astype(int), mesh.max(axis=0).astype(int)
         cv2.rectangle(image, (int(x0), int(y0)), (int(x1), int(y1)), (80, 200, 255), 2)
         for x, y in (observation.ibug68 * scale).astype(int):
             cv2.circle(image, (int(x), int(y)), 2, (90, 230, 120), -1)
+        if tracks:
+            text = f"face {track}" if track is not None else "face ?"
+            origin = (int(x0), max(int(y0) - 6, 14))
+            cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 3)
+            cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.55, (80, 200, 255), 1)
     return image
 
 
@@ -59,7 +67,8 @@ class LiveView:
         self.options = options or ViewOptions()
         self.header = header
         self._lock = threading.Lock()
-        self._history: deque[dict[str, Any]] = deque(maxlen=self.options.history_s)
+        people = (header.get("faces") or {}).get("max", 1)  # a second per person
+        self._history: deque[dict[str, Any]] = deque(maxlen=self.options.history_s * people)
         self._jpeg: bytes | None = None
         self._jpeg_seq = 0
         self._last_jpeg = 0.0
@@ -67,13 +76,15 @@ class LiveView:
         self._fps = 0.0
         self._last_frame_at: float | None = None
         self._face = False
+        self._faces = 0
         self._finished = False
         self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = []
 
     # ------------------------------------------------------------ pipeline thread
 
-    def on_frame(self, frame: VideoFrame, observation: FaceObservation | None) -> None:
-        """Every analysed frame: fps, face state, and now and then a new JPEG."""
+    def on_frame(self, frame: VideoFrame, faces: list[tuple[int | None, FaceObservation]]) -> None:
+        """Every analysed frame (its faces with their track ids): fps, face state, and now and
+        then a new JPEG."""
         now = time.monotonic()
         with self._lock:
             self._frames += 1
@@ -81,11 +92,13 @@ class LiveView:
                 interval = max(now - self._last_frame_at, 1e-3)
                 self._fps = 0.9 * self._fps + 0.1 / interval if self._fps else 1.0 / interval
             self._last_frame_at = now
-            self._face = observation is not None
+            self._face = bool(faces)
+            self._faces = len(faces)
             due = now - self._last_jpeg >= 1.0 / self.options.jpeg_per_s
         if not due:
             return
-        image = draw_face(frame.image, observation, self.options.jpeg_width)
+        tracks = "faces" in self.header
+        image = draw_faces(frame.image, faces, self.options.jpeg_width, tracks)
         ok, encoded = load_cv2().imencode(".jpg", image, [load_cv2().IMWRITE_JPEG_QUALITY, 75])
         if not ok:
             return
@@ -110,6 +123,7 @@ class LiveView:
         with self._lock:
             return {
                 "face": self._face,
+                "faces": self._faces,
                 "fps": round(self._fps, 1),
                 "frames": self._frames,
                 "jpeg_seq": self._jpeg_seq,
@@ -127,6 +141,7 @@ class LiveView:
             "labels": header["labels"],
             "source": header["source"],
             "window": header["window"],
+            "faces": header.get("faces"),
             "history": history,
             "status": self.status(),
         }

@@ -14,13 +14,17 @@ let shown = null;       // a finished timeline being looked at, or null for live
 
 function colour(label) { return COLOURS[label] || "#cccccc"; }
 
-function buildBars() {
-  const bars = $("bars");
-  bars.textContent = "";
+let tracks = false;     // several faces (--max-faces): bars per person, chart per chosen person
+let chartTrack = null;  // the person the live chart draws
+const lastSeen = {};    // person -> their newest second
+const STALE_S = 5;      // a person's bars go once they have given no second for this long
+
+function barRows(container, prefix) {
   for (const label of labels) {
     const row = document.createElement("div");
     row.className = "row";
-    row.id = "bar-" + label;
+    row.id = prefix + label;
+    row.dataset.label = label;
     row.dataset.value = "";
     const name = document.createElement("span");
     name.className = "label";
@@ -35,8 +39,14 @@ function buildBars() {
     value.className = "value";
     value.textContent = "-";
     row.append(name, track, value);
-    bars.appendChild(row);
+    container.appendChild(row);
   }
+}
+
+function buildBars() {
+  const bars = $("bars");
+  bars.textContent = "";
+  if (!tracks) barRows(bars, "bar-");
   const legend = $("legend");
   legend.textContent = "";
   for (const label of labels) {
@@ -48,23 +58,67 @@ function buildBars() {
   }
 }
 
-function showSecond(second) {
-  $("second").textContent = "second " + second.t;
-  for (const label of labels) {
-    const row = $("bar-" + label);
+function personGroup(track) {
+  let group = $("person-" + track);
+  if (group) return group;
+  group = document.createElement("div");
+  group.className = "person";
+  group.id = "person-" + track;
+  group.dataset.track = track;
+  const title = document.createElement("h3");
+  title.append("face " + track + " ", Object.assign(document.createElement("span"), { className: "dim top" }));
+  group.appendChild(title);
+  barRows(group, "bar-" + track + "-");
+  const bars = $("bars");
+  const after = [...bars.children].find((g) => Number(g.dataset.track) > track);
+  bars.insertBefore(group, after || null);
+  const option = Object.assign(document.createElement("option"), { value: track, textContent: "face " + track });
+  $("chart-track").appendChild(option);
+  $("chart-track").hidden = false;
+  if (chartTrack === null) { chartTrack = track; $("chart-track").value = track; }
+  return group;
+}
+
+function fillRows(container, second) {
+  for (const row of container.querySelectorAll(".row")) {
+    const label = row.dataset.label;
     const p = second.probs ? second.probs[label] : null;
     row.dataset.value = p === null ? "" : p.toFixed(3);
     row.querySelector(".fill").style.width = p === null ? "0" : (100 * p).toFixed(1) + "%";
     row.querySelector(".value").textContent = p === null ? "-" : p.toFixed(2);
     row.classList.toggle("top", second.top === label);
   }
-  $("top").textContent = second.face ? second.top + " " + second.confidence.toFixed(2) : "no face";
+}
+
+function describe(second) {
+  return second.face ? second.top + " " + second.confidence.toFixed(2) : "no face";
+}
+
+function showSecond(second) {
+  $("second").textContent = "second " + second.t;
+  if (second.track === undefined) {
+    fillRows($("bars"), second);
+    $("top").textContent = describe(second);
+    return;
+  }
+  const group = personGroup(second.track);
+  fillRows(group, second);
+  group.querySelector(".top").textContent = describe(second);
+  lastSeen[second.track] = second.t;
+  for (const other of [...$("bars").children]) {
+    if (lastSeen[other.dataset.track] < second.t - STALE_S) other.remove();
+  }
+  $("top").textContent = $("bars").children.length + " in view";
+}
+
+function liveSeries() {
+  return tracks ? live.filter((s) => s.track === chartTrack) : live;
 }
 
 function showStatus(status) {
   const pill = $("face-state");
   const state = status.finished ? "finished" : status.frames === 0 ? "waiting" : status.face ? "face" : "no face";
-  pill.textContent = state;
+  pill.textContent = state === "face" && tracks ? status.faces + (status.faces === 1 ? " face" : " faces") : state;
   pill.dataset.face = state;
   pill.className = "pill " + (state === "face" ? "face" : state === "no face" ? "noface" : "waiting");
   $("fps").textContent = status.fps.toFixed(1) + " fps analysed";
@@ -118,7 +172,7 @@ function drawChart(seconds, span) {
 
 function redraw() {
   if (shown) drawChart(shown.seconds, 0);
-  else drawChart(live, HISTORY_S);
+  else drawChart(liveSeries(), HISTORY_S);
 }
 
 async function loadFiles() {
@@ -160,6 +214,7 @@ async function start() {
   const state = await (await fetch("/api/state")).json();
   labels = state.labels;
   live = state.history;
+  tracks = Boolean(state.faces);
   $("model-name").textContent = state.model.name;
   $("model-quant").textContent = state.model.quantisation || "";
   $("model-data").textContent = state.model.training_data;
@@ -169,7 +224,8 @@ async function start() {
   $("source").textContent = src.camera !== null && src.camera !== undefined ? "camera " + src.camera
     : (src.replayed_file || src.path || "");
   buildBars();
-  if (live.length) showSecond(live[live.length - 1]);
+  $("chart-track").onchange = () => { chartTrack = Number($("chart-track").value); redraw(); };
+  for (const second of live) if (tracks || second === live[live.length - 1]) showSecond(second);
   showStatus(state.status);
   redraw();
   loadFiles();
@@ -180,7 +236,7 @@ async function start() {
   events.addEventListener("second", (e) => {
     const second = JSON.parse(e.data);
     live.push(second);
-    if (live.length > HISTORY_S) live.shift();
+    if (live.length > HISTORY_S * (tracks ? state.faces.max : 1)) live.shift();
     showSecond(second);
     if (!shown) redraw();
   });
