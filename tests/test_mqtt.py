@@ -381,6 +381,34 @@ def test_serve_publishes_alongside_its_page(broker, tmp_path):
     ]
 
 
+def test_several_faces_are_a_message_per_person_and_second(broker, tmp_path):
+    """--max-faces 2 on two real people: 2 x 7 messages with the track in the key; `listen`
+    keeps them all (the same t twice is not a repeat) and writes the track ids."""
+    from edge_emo.benchmarks.scenes import SCENES, compose
+
+    scene = tmp_path / "together.mp4"
+    compose(SCENES["together"], FACE_CLIP, scene)
+    fleet = tmp_path / "fleet.jsonl"
+    listener = start_listener(broker.url(), fleet, count=14, seconds=120)
+    local = tmp_path / "scene.json"
+    result = run_cli("run", str(scene), "-o", str(local), "--max-faces", "2",
+                     *mqtt_args(broker, tmp_path))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    code, err = finish(listener)
+    assert code == 0, err
+    received = read_lines(fleet)
+    assert len(received) == 14 and {m["schema_version"] for m in received} == {2}
+    keys = {message_key(m) for m in received}
+    assert {k.track for k in keys} == {1, 2} and len(keys) == 14
+    sent = {(t["track"], s["t"]): s for t in json.loads(local.read_text())["tracks"]
+            for s in t["seconds"]}  # fmt: skip
+    for got in received:
+        assert got["probs"] == sent[(got["track"], got["t"])]["probs"]
+        assert got["box"] == sent[(got["track"], got["t"])]["box"]
+    header = json.loads(retained(broker, "test/pi1/header")["test/pi1/header"])
+    assert header["schema_version"] == 2 and header["faces"]["max"] == 2
+
+
 def test_several_videos_share_one_connection_and_queue(broker, tmp_path):
     """A batch with --mqtt runs in one process; each video is its own source."""
     fleet = tmp_path / "fleet.jsonl"

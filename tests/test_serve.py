@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -36,8 +37,10 @@ def wait_for_line(process: subprocess.Popen, text: str) -> str:
 class Server:
     """`edge-emo serve` in a subprocess on a free port; `url(path)` addresses it."""
 
-    def __init__(self, *args: str, host: str = "127.0.0.1", scheme: str = "http") -> None:
-        command = [str(EDGE_EMO), "serve", "--camera-file", str(FACE_CLIP), "--host", host,
+    def __init__(
+        self, *args: str, host: str = "127.0.0.1", scheme: str = "http", clip: Path = FACE_CLIP
+    ) -> None:
+        command = [str(EDGE_EMO), "serve", "--camera-file", str(clip), "--host", host,
                    "--port", "0", *args]  # fmt: skip
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -196,17 +199,15 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
-@pytest.mark.skipif(
+needs_browser = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver"
 )
-def test_the_page_in_a_real_browser(tmp_path):
-    """Headless Chromium opens the page: without the token it gets the 401, with it the page
-    fills in from the event stream; the bars, the face state and the frame change."""
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    server = Server("--loop", "--token", TOKEN, "-q")
+
+@contextlib.contextmanager
+def chromium():
+    """A headless Chromium driven by selenium."""
+    webdriver = pytest.importorskip("selenium.webdriver")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in (
@@ -218,38 +219,99 @@ def test_the_page_in_a_real_browser(tmp_path):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
     try:
-        driver.get(server.url("/"))
-        assert "access token" in driver.find_element(By.TAG_NAME, "body").text
-        driver.get(server.url(f"/?token={TOKEN}"))
-        wait = WebDriverWait(driver, 90, poll_frequency=0.2)
-        face = driver.find_element(By.ID, "face-state")
-        wait.until(lambda d: face.get_attribute("data-face") == "face")
-
-        def bars() -> list[str]:
-            return [
-                e.get_attribute("data-value")
-                for e in driver.find_elements(By.CSS_SELECTOR, "#bars .row")
-            ]
-
-        wait.until(lambda d: all(bars()))
-        first = bars()
-        wait.until(lambda d: bars() != first)  # a later second changed the bars
-        wait.until(
-            lambda d: d.execute_script("return document.getElementById('frame').naturalWidth") > 0
-        )
-        assert driver.current_url.endswith("/")  # the token left the address bar
-        assert driver.find_element(By.ID, "model-name").text == "emotion-realfaces-dynamic"
-        time.sleep(3)  # a few more seconds on the chart for the screenshot
-        shot = tmp_path / "serve.png"
-        driver.save_screenshot(str(shot))
-        assert shot.stat().st_size > 20_000
-        keep = os.environ.get("EDGE_EMO_SCREENSHOT_DIR")
-        if keep:
-            shutil.copy(shot, Path(keep) / "serve.png")
+        yield driver
     finally:
         driver.quit()
+
+
+def bar_values(driver, selector: str = "#bars .row") -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [e.get_attribute("data-value") for e in driver.find_elements(By.CSS_SELECTOR, selector)]
+
+
+def keep_screenshot(driver, path: Path) -> None:
+    driver.save_screenshot(str(path))
+    assert path.stat().st_size > 20_000
+    keep = os.environ.get("EDGE_EMO_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(path, Path(keep) / path.name)
+
+
+@needs_browser
+def test_the_page_in_a_real_browser(tmp_path):
+    """Headless Chromium opens the page: without the token it gets the 401, with it the page
+    fills in from the event stream; the bars, the face state and the frame change."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server = Server("--loop", "--token", TOKEN, "-q")
+    try:
+        with chromium() as driver:
+            driver.get(server.url("/"))
+            assert "access token" in driver.find_element(By.TAG_NAME, "body").text
+            driver.get(server.url(f"/?token={TOKEN}"))
+            wait = WebDriverWait(driver, 90, poll_frequency=0.2)
+            face = driver.find_element(By.ID, "face-state")
+            wait.until(lambda d: face.get_attribute("data-face") == "face")
+            wait.until(lambda d: all(bar_values(d)))
+            first = bar_values(driver)
+            wait.until(lambda d: bar_values(d) != first)  # a later second changed the bars
+            wait.until(
+                lambda d: (
+                    d.execute_script("return document.getElementById('frame').naturalWidth") > 0
+                )
+            )
+            assert driver.current_url.endswith("/")  # the token left the address bar
+            assert driver.find_element(By.ID, "model-name").text == "emotion-realfaces-dynamic"
+            time.sleep(3)  # a few more seconds on the chart for the screenshot
+            keep_screenshot(driver, tmp_path / "serve.png")
+    finally:
         code, _, err = server.stop()
     assert code == 0, err
+
+
+@needs_browser
+def test_the_page_shows_every_face_with_its_id_and_bars(tmp_path):
+    """--max-faces 2 on two real people: a box per face in the frame, bars per person."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from edge_emo.benchmarks.scenes import SCENES, compose
+
+    scene = tmp_path / "together.mp4"
+    compose(SCENES["together"], FACE_CLIP, scene)
+    server = Server("--loop", "--max-faces", "2", "-q", clip=scene)
+    try:
+        with chromium() as driver:
+            driver.get(server.url("/"))
+            wait = WebDriverWait(driver, 90, poll_frequency=0.2)
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bars .person")) == 2)
+            wait.until(lambda d: all(bar_values(d, "#bars .person .row")))
+            titles = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#bars .person h3")]
+            assert [t.split()[:2] for t in titles] == [["face", "1"], ["face", "2"]]
+            assert len(bar_values(driver, "#bars .person .row")) == 14
+            wait.until(lambda d: d.find_element(By.ID, "face-state").text == "2 faces")
+            assert chart_choices(driver) == ["face 1", "face 2"]
+            keep_screenshot(driver, tmp_path / "serve-faces.png")
+        status, jpeg, _ = get(server.url("/frame.jpg"))
+        assert status == 200
+        import cv2
+        import numpy as np
+
+        image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        box = np.abs(image.astype(int) - (80, 200, 255)).sum(axis=2) < 60  # the box colour
+        half = image.shape[1] // 2
+        assert box[:, :half].sum() > 200 and box[:, half:].sum() > 200  # a box on each person
+    finally:
+        code, _, err = server.stop()
+    assert code == 0, err
+
+
+def chart_choices(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [o.text for o in driver.find_elements(By.CSS_SELECTOR, "#chart-track option")]
 
 
 def test_without_the_serve_extra_it_says_what_to_install():
