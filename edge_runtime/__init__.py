@@ -25,6 +25,7 @@ _API = {
     "read_camera": "edge_runtime.sources.camera",
     "LatestFrame": "edge_runtime.sources.latest",
     "FrameRateLimiter": "edge_runtime.sources.rate",
+    "TrackerOptions": "edge_runtime.tracking",
 }
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "LatestFrame",
     "PipelineOptions",
     "SecondEntry",
+    "TrackerOptions",
     "VideoFrame",
     "__version__",
     "read_camera",

@@ -41,13 +41,13 @@ class TrackSummary:
     track: int
     first_t: int | None = None
     last_t: int | None = None
-    seconds: int = 0
+    seconds_total: int = 0
     seconds_with_face: int = 0
 
     def add(self, entry: SecondEntry) -> None:
         self.first_t = entry.t if self.first_t is None else self.first_t
         self.last_t = entry.t
-        self.seconds += 1
+        self.seconds_total += 1
         self.seconds_with_face += int(entry.face)
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,7 +55,7 @@ class TrackSummary:
             "track": self.track,
             "first_t": self.first_t,
             "last_t": self.last_t,
-            "seconds": self.seconds,
+            "seconds_total": self.seconds_total,
             "seconds_with_face": self.seconds_with_face,
         }
 

@@ -156,6 +156,10 @@ def test_identities_hold_on_real_scenes(scenes, name):
     assert report["switches"] == 0, report
     assert set(report["people"]) == {"A", "B"}
     assert timeline["schema_version"] == 2 and timeline["faces"]["max"] == 4
+    for track in timeline["tracks"]:
+        assert track["seconds_total"] == len(track["seconds"])
+        assert track["last_t"] - track["first_t"] + 1 == len(track["seconds"])
+        assert {s["track"] for s in track["seconds"]} == {track["track"]}
     tracks = {t["track"]: t for t in timeline["tracks"]}
     b = next(t for t in tracks.values() if report["people"]["B"]["tracks"] == [t["track"]])
     if name == "leave_return":  # B away 3-4 s, within the memory: same id, a gap in between
