@@ -332,3 +332,30 @@ def test_page_files_are_packaged():
     static = REPO / "edge_runtime" / "web" / "static"
     assert {p.name for p in static.iterdir()} == {"index.html", "app.js", "style.css"}
     assert "http" not in (static / "index.html").read_text().replace("http-equiv", "")  # no CDN
+
+
+def test_finished_timelines_of_several_faces_are_read_per_person(tmp_path):
+    """The page's file view reads schema_version 2 files (json, jsonl, csv) with their tracks."""
+    from edge_runtime.labels import LABELS
+    from edge_runtime.sinks import make_sinks
+    from edge_runtime.timeline import SecondEntry
+    from edge_runtime.web.server import read_timeline
+
+    header = {"labels": list(LABELS), "model": {"name": "m", "training_data": "d"},
+              "source": {"id": "x"}, "faces": {"max": 2}}  # fmt: skip
+    probs = {k: 1.0 / len(LABELS) for k in LABELS}
+    entries = [SecondEntry(t, True, probs, "neutral", 0.14, 30, 30, 1, track=track, box=[0, 0, 9, 9])
+               for t in range(3) for track in (1, 2)]  # fmt: skip
+    footer = {"tracks": [{"track": 1}, {"track": 2}]}
+    for fmt in ("json", "jsonl", "csv"):
+        path = tmp_path / f"t.emotions.{fmt}"
+        (sink,) = make_sinks(fmt, path)
+        sink.open(header)
+        for entry in entries:
+            sink.write(entry)
+        sink.close(footer)
+        timeline = read_timeline(path)
+        assert timeline["tracks"] == [1, 2], fmt
+        assert sorted((s["track"], s["t"]) for s in timeline["seconds"]) == sorted(
+            (e.track, e.t) for e in entries
+        ), fmt

@@ -167,16 +167,25 @@ async def _timeline(request: web.Request) -> web.Response:
 
 
 def read_timeline(path: Path) -> dict[str, Any]:
-    """labels and seconds of a timeline file written by `edge-emo run` (json, jsonl or csv)."""
+    """labels and seconds of a timeline file written by `edge-emo run` (json, jsonl or csv);
+    a several-faces timeline's seconds carry their `track`, and `tracks` lists the ids."""
     text = path.read_text(encoding="utf-8")
     if path.name.endswith(".json"):
         doc = json.loads(text)
-        return {"labels": doc["labels"], "seconds": doc["seconds"], "model": doc["model"]["name"]}
+        if "tracks" in doc:  # schema_version 2
+            seconds = [s for track in doc["tracks"] for s in track["seconds"]]
+        else:
+            seconds = doc["seconds"]
+        return _with_tracks(
+            {"labels": doc["labels"], "seconds": seconds, "model": doc["model"]["name"]}
+        )
     if path.name.endswith(".jsonl"):
         lines = [json.loads(line) for line in text.splitlines() if line.strip()]
         header = next(x for x in lines if x.get("type") == "header")
         seconds = [x for x in lines if x.get("type") == "second"]
-        return {"labels": header["labels"], "seconds": seconds, "model": header["model"]["name"]}
+        return _with_tracks(
+            {"labels": header["labels"], "seconds": seconds, "model": header["model"]["name"]}
+        )
     rows = [
         r for r in csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#"))
     ]
@@ -186,7 +195,15 @@ def read_timeline(path: Path) -> dict[str, Any]:
             "t": int(r["t"]),
             "face": r["face"] in ("1", "true", "True"),
             "probs": {k[2:]: float(r[k]) for k in labels} if r[labels[0]] else None,
+            **({"track": int(r["track"])} if r.get("track") else {}),
         }
         for r in rows
     ]
-    return {"labels": [k[2:] for k in labels], "seconds": seconds, "model": None}
+    return _with_tracks({"labels": [k[2:] for k in labels], "seconds": seconds, "model": None})
+
+
+def _with_tracks(timeline: dict[str, Any]) -> dict[str, Any]:
+    tracks = sorted({s["track"] for s in timeline["seconds"] if s.get("track") is not None})
+    if tracks:
+        timeline["tracks"] = tracks
+    return timeline

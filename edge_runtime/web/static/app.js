@@ -72,11 +72,24 @@ function personGroup(track) {
   const bars = $("bars");
   const after = [...bars.children].find((g) => Number(g.dataset.track) > track);
   bars.insertBefore(group, after || null);
-  const option = Object.assign(document.createElement("option"), { value: track, textContent: "face " + track });
-  $("chart-track").appendChild(option);
-  $("chart-track").hidden = false;
-  if (chartTrack === null) { chartTrack = track; $("chart-track").value = track; }
+  if (!shown) addChoice(track);
   return group;
+}
+
+function addChoice(track) {
+  const select = $("chart-track");
+  if ([...select.options].some((o) => Number(o.value) === track)) return;
+  select.appendChild(Object.assign(document.createElement("option"), { value: track, textContent: "face " + track }));
+  select.hidden = false;
+  if (chartTrack === null) { chartTrack = track; select.value = track; }
+}
+
+function setChoices(ids) {
+  const select = $("chart-track");
+  select.textContent = "";
+  select.hidden = true;
+  chartTrack = null;
+  for (const id of ids) addChoice(id);
 }
 
 function fillRows(container, second) {
@@ -111,8 +124,12 @@ function showSecond(second) {
   $("top").textContent = $("bars").children.length + " in view";
 }
 
-function liveSeries() {
-  return tracks ? live.filter((s) => s.track === chartTrack) : live;
+function series(seconds, several) {
+  return several ? seconds.filter((s) => s.track === chartTrack) : seconds;
+}
+
+function liveTracks() {
+  return [...new Set(live.map((s) => s.track).filter((t) => t !== undefined))].sort((a, b) => a - b);
 }
 
 function showStatus(status) {
@@ -171,8 +188,8 @@ function drawChart(seconds, span) {
 }
 
 function redraw() {
-  if (shown) drawChart(shown.seconds, 0);
-  else drawChart(liveSeries(), HISTORY_S);
+  if (shown) drawChart(series(shown.seconds, Boolean(shown.tracks)), 0);
+  else drawChart(series(live, tracks), HISTORY_S);
 }
 
 async function loadFiles() {
@@ -204,6 +221,7 @@ async function openFile(name) {
   const response = await fetch("/api/timelines/" + encodeURIComponent(name));
   if (!response.ok) return;
   shown = await response.json();
+  setChoices(shown.tracks || []);
   $("chart-title").textContent = name;
   $("back-live").hidden = false;
   redraw();
@@ -229,7 +247,13 @@ async function start() {
   showStatus(state.status);
   redraw();
   loadFiles();
-  $("back-live").onclick = () => { shown = null; $("chart-title").textContent = "Last 5 minutes"; $("back-live").hidden = true; redraw(); };
+  $("back-live").onclick = () => {
+    shown = null;
+    setChoices(liveTracks());
+    $("chart-title").textContent = "Last 5 minutes";
+    $("back-live").hidden = true;
+    redraw();
+  };
   window.addEventListener("resize", redraw);
 
   const events = new EventSource("/events");
