@@ -18,7 +18,7 @@ def build_model(
     num_classes: int = NUM_CLASSES,
     api=keras,
 ) -> keras.Model:
-    """(window, 136) -> Conv1D 64 -> Conv1D 128 -> BiLSTM 128 -> Dense softmax.
+    """(window, 136) -> Conv1D 64 -> Conv1D 128 (stride `conv2_stride`) -> BiLSTM 128 -> Dense softmax.
 
     `unroll=True, batch_size=1` gives the static graph that converts to builtin TFLite
     ops (no WHILE/TensorList); the weights are the same, so the two are interchangeable.
@@ -32,7 +32,12 @@ def build_model(
         config.conv1_filters, config.kernel_size, padding="same", activation="relu", name="conv1"
     )(x)
     x = layers.Conv1D(
-        config.conv2_filters, config.kernel_size, padding="same", activation="relu", name="conv2"
+        config.conv2_filters,
+        config.kernel_size,
+        strides=config.conv2_stride,
+        padding="same",
+        activation="relu",
+        name="conv2",
     )(x)
     x = layers.Bidirectional(layers.LSTM(config.lstm_units, unroll=unroll), name="bilstm")(x)
     x = layers.Dropout(config.dropout, name="dropout")(x)
