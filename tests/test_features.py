@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import random_face
@@ -71,6 +73,25 @@ def test_normalised_layout_is_x_then_y_in_face_units():
     assert out[0, 0] < 0 and out[0, 16] > 0
     # scale: median outer-eye-corner distance is 1
     assert np.median(interocular_distance(back)) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_clip_bounds_a_tracker_glitch_and_is_recorded():
+    rng = np.random.default_rng(3)
+    face = random_face(rng)
+    geometric = NormalisationSpec()
+    spec = geometric.with_standardisation(normalise_window(face, geometric)[None])
+    glitch = face.copy()
+    glitch[40, 48] += 400.0  # one mouth corner thrown far off in one frame
+    plain = normalise_window(glitch, spec)
+    clipped = normalise_window(glitch, dataclasses.replace(spec, clip=5.0))
+    assert np.abs(plain).max() > 50 and np.abs(clipped).max() == pytest.approx(5.0)
+    inside = np.abs(plain) <= 5.0
+    np.testing.assert_array_equal(clipped[inside], plain[inside])  # the rest is untouched
+    record = dataclasses.replace(spec, clip=5.0).to_dict()
+    assert record["clip"] == 5.0 and NormalisationSpec.from_dict(record).clip == 5.0
+    assert NormalisationSpec.from_dict({**record, "clip": None}).clip is None  # older sidecars
+    with pytest.raises(ValueError, match="clip"):
+        NormalisationSpec(clip=0.0)
 
 
 def test_degenerate_input_stays_finite():

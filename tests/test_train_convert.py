@@ -163,3 +163,17 @@ def test_metadata_carries_everything_the_runtime_needs(tiny_tflite):
         assert key in data
     assert data["training_data"]["synthetic"] is True
     assert np.isclose(data["evaluation"]["conversion"]["top1_agreement_pct"], 100.0)
+
+
+def test_conv2_stride_shortens_the_lstm_sequence_and_old_configs_keep_stride_1():
+    from edge_emo.train.config import TrainConfig
+    from edge_emo.train.model import build_model, unrolled_clone
+
+    config = TrainConfig(conv2_stride=3)
+    model = build_model(config)
+    assert model.get_layer("conv2").output.shape[1] == 30  # 90 frames -> 30 LSTM steps
+    clone = unrolled_clone(model, config)  # the int8 conversion graph has the same shape
+    x = np.random.default_rng(0).standard_normal((1, 90, 136)).astype(np.float32)
+    np.testing.assert_allclose(clone(x), model(x), atol=1e-5)
+    old = {k: v for k, v in TrainConfig().to_dict().items() if k != "conv2_stride"}
+    assert TrainConfig.from_dict(old).conv2_stride == 1  # sidecars from before the option

@@ -67,6 +67,14 @@ def train(
     roll: Annotated[
         bool, typer.Option(help="Normalise head roll: rotate each frame so the eyes are level.")
     ] = False,
+    clip_std: Annotated[
+        float | None,
+        typer.Option(
+            min=1.0,
+            help="Clip standardised features to +-N std (tracker glitches; a finer int8 input "
+            "scale). Recorded in the metadata.",
+        ),
+    ] = None,
     augment: Annotated[
         bool,
         typer.Option(help="Tracker-like augmentation: jitter, roll, scale, dropped frames."),
@@ -141,7 +149,7 @@ def train(
         folds=folds,
         quiet=quiet,
         config=config,
-        spec=NormalisationSpec(roll=roll),
+        spec=NormalisationSpec(roll=roll, clip=clip_std),
     )
 
 

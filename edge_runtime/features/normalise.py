@@ -6,7 +6,8 @@ inter-ocular distance (outer eye corners) over the window. The result is invaria
 where the face is in the image and how far it is from the camera, while expression
 motion (mouth opening, brow raising) keeps its size relative to the face. Optionally
 each frame is rotated so the eye line is horizontal (in-plane head roll removed).
-Finally each of the 136 features is standardised with the training set's mean/std.
+Finally each of the 136 features is standardised with the training set's mean/std, and
+optionally clipped to +-`clip` standard deviations.
 """
 
 from __future__ import annotations
@@ -34,12 +35,18 @@ class NormalisationSpec:
     after the geometric step: expressions are deltas of a few hundredths of an IOD on
     coordinates spanning +-1, and an int8 input tensor only resolves them once each
     feature is on its own scale. Models from `edge-emo train` always carry them.
+
+    `clip` (standard deviations) bounds the standardised features: a tracker glitch can put
+    a point 45 std away (measured on the stills bundles; 1% of windows pass 5 std), and a
+    full-int8 input tensor has one scale for all features, so a few such windows in the
+    calibration set coarsen every feature's resolution. None: no clipping (older models).
     """
 
     name: str = "centre-iod-v1"
     roll: bool = False
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
+    clip: float | None = None
 
     def __post_init__(self) -> None:
         if (self.mean is None) != (self.std is None):
@@ -49,6 +56,8 @@ class NormalisationSpec:
                 raise ValueError(f"normalisation mean/std need {NUM_FEATURES} values each")
             if not all(np.isfinite(self.mean)) or not all(s > 0 for s in self.std):
                 raise ValueError("normalisation std must be positive and mean finite")
+        if self.clip is not None and not self.clip > 0:
+            raise ValueError("normalisation clip must be positive")
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -62,12 +71,13 @@ class NormalisationSpec:
         name = str(data.get("name"))
         if name != "centre-iod-v1":
             raise ValueError(f"unknown normalisation {name!r} (this runtime knows centre-iod-v1)")
-        mean, std = data.get("mean"), data.get("std")
+        mean, std, clip = data.get("mean"), data.get("std"), data.get("clip")
         return cls(
             name=name,
             roll=bool(data.get("roll", False)),
             mean=None if mean is None else tuple(float(v) for v in mean),
             std=None if std is None else tuple(float(v) for v in std),
+            clip=None if clip is None else float(clip),
         )
 
     def with_standardisation(self, windows: np.ndarray, floor: float = 1e-3) -> NormalisationSpec:
@@ -117,6 +127,8 @@ def normalise_window(points: np.ndarray, spec: NormalisationSpec | None = None) 
     features = np.concatenate([scaled[..., 0], scaled[..., 1]], axis=-1)
     if spec.mean is not None:
         features = (features - np.asarray(spec.mean)) / np.asarray(spec.std)
+        if spec.clip is not None:
+            features = np.clip(features, -spec.clip, spec.clip)
     return features.astype(np.float32)
 
 
