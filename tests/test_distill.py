@@ -90,6 +90,28 @@ def test_stills_become_windows_and_soft_only_clips_train():
     assert np.allclose(x[owners == 0][0], x[owners == 0][0][0])  # held still: every frame equal
 
 
+def test_video_windows_come_only_from_video_in_proportion_to_length():
+    from edge_emo.train.config import TrainConfig
+    from edge_emo.train.windows import concat_crops, video_crops
+
+    rng = np.random.default_rng(2)
+    stills = [Clip(ClipInfo(FACE_CLIP, 2, f"s{i}"), random_face(rng, 1)) for i in range(50)]
+    short = Clip(
+        ClipInfo(FACE_CLIP, NO_LABEL, "a"), random_face(rng, 100), np.tile(np.eye(7)[1], (100, 1))
+    )  # 11 windows' worth, all happiness
+    long = Clip(
+        ClipInfo(FACE_CLIP, NO_LABEL, "b"), random_face(rng, 189), np.tile(np.eye(7)[6], (189, 1))
+    )  # 100 windows' worth, all surprise
+    config = TrainConfig(video_windows=300, augment=NO_AUGMENT)
+    crops = video_crops([*stills, short, long], config, rng, NormalisationSpec())
+    tops = crops.targets.argmax(axis=1)
+    assert len(crops) == 300 and set(tops) <= {1, 6}  # no still was drawn
+    assert 0.8 < (tops == 6).mean() < 0.97  # 100 of 111 window starts are in the long clip
+    both = concat_crops(crops, crops)
+    assert len(both) == 600 and both.weights.shape == (600,)
+    assert len(video_crops(stills, config, rng, NormalisationSpec())) == 0  # no video: nothing
+
+
 def test_subject_patterns_split_and_round_trip_through_the_metadata():
     subjects = [f"fer-Training-{i}" for i in range(5)] + ["fer-PublicTest-1", "ck-S005", "ck-S010"]
     split = holdout_split(subjects, ["fer-PublicTest-*", "ck-S*5"], ["ck-S010"])

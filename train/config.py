@@ -36,6 +36,9 @@ class TrainConfig:
     clips_per_epoch: int = (
         0  # 0 = every training clip each epoch; else a random sample of this many
     )
+    # Extra windows per epoch cut from the video clips (not stills), drawn in proportion to
+    # their length: a few minutes of video would otherwise be a few dozen of ~30,000 clips.
+    video_windows: int = 0
     eval_hop: int = 15
     seed: int = 42
     augment: AugmentOptions = field(default_factory=AugmentOptions)

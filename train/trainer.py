@@ -28,7 +28,7 @@ from .config import TrainConfig
 from .data import Dataset, load_dataset
 from .metrics import classification_report
 from .splits import SubjectSplit, describe_subjects, holdout_split, kfold_subjects
-from .windows import clip_predictions, clip_windows, random_crops
+from .windows import clip_predictions, clip_windows, concat_crops, random_crops, video_crops
 
 
 @dataclass
@@ -113,6 +113,8 @@ def train_model(
                 clips[i] for i in rng.choice(len(clips), config.clips_per_epoch, replace=False)
             ]
         crops = random_crops(clips, config.window, config.crops_per_clip, rng, spec, config.augment)
+        if config.video_windows:
+            crops = concat_crops(crops, video_crops(train_set.clips, config, rng, spec))
         if len(crops) == 0:
             raise InputError(
                 "no usable training windows (clips too short or too many missing frames)"

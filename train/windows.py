@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from edge_runtime.labels import NUM_CLASSES
 
 from .augment import NO_AUGMENT, AugmentOptions, augment_window
 from .data import NO_LABEL, Clip
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 
 @dataclass
@@ -37,6 +41,28 @@ class Crops:
 
     def __len__(self) -> int:
         return len(self.x)
+
+
+def concat_crops(a: Crops, b: Crops) -> Crops:
+    """Two sets of training windows as one."""
+    return Crops(
+        np.concatenate([a.x, b.x]),
+        np.concatenate([a.targets, b.targets]),
+        np.concatenate([a.weights, b.weights]),
+    )
+
+
+def video_crops(
+    clips: Sequence[Clip], config: TrainConfig, rng: np.random.Generator, spec: NormalisationSpec
+) -> Crops:
+    """`config.video_windows` random windows of the video clips (stills left out), each clip
+    drawn in proportion to the windows it holds, so every second of video is equally likely."""
+    videos = [c for c in clips if not c.still and len(c.points) > 1]
+    if not videos:
+        return random_crops([], config.window, 1, rng, spec)
+    spans = np.array([max(len(c.points) - config.window + 1, 1) for c in videos], np.float64)
+    picks = rng.choice(len(videos), config.video_windows, p=spans / spans.sum())
+    return random_crops([videos[i] for i in picks], config.window, 1, rng, spec, config.augment)
 
 
 def window_target(clip: Clip, start: int, stop: int) -> tuple[np.ndarray, float] | None:

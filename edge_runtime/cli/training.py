@@ -96,6 +96,14 @@ def train(
     crops_per_clip: Annotated[
         int, typer.Option(min=1, help="Random windows per clip and epoch.")
     ] = 2,
+    video_windows: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Also this many windows per epoch from the video clips (not stills), so a "
+            "few minutes of video count beside thousands of images.",
+        ),
+    ] = 0,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     stride: Annotated[
         int,
@@ -137,6 +145,7 @@ def train(
         batch_size=batch_size,
         class_balance=class_balance,
         conv2_stride=stride,
+        video_windows=video_windows,
     )
     trainer.train_command(
         data_dir,
