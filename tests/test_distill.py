@@ -202,6 +202,29 @@ def test_label_command_writes_landmarks_soft_labels_and_the_teacher(tmp_path):
     assert tops[12] == tops[14] == "happiness"
 
 
+def test_label_with_a_people_list_labels_only_those_videos_with_their_person(tmp_path):
+    videos = tmp_path / "videos" / "set"
+    videos.mkdir(parents=True)
+    shutil.copy(FACE_CLIP.with_name("vfr_24_12fps.mp4"), videos / "laughing.mp4")
+    shutil.copy(FACE_CLIP.with_name("no_face.mp4"), videos / "left-out.mp4")
+    people = tmp_path / "people.csv"
+    people.write_text("video,subject,label\nset/laughing.mp4,anna,happiness\n")
+    out = tmp_path / "data"
+    result = run_cli("label", str(videos), "-o", str(out), "--people", str(people))
+    assert result.returncode == 0, result.stderr
+    assert "1 of 2 videos listed" in result.stdout
+    rows = list(csv.DictReader((out / "labels.csv").read_text().splitlines()))
+    assert rows == [{"file": "clips/laughing.csv", "label": "happiness", "subject": "anna",
+                     "soft": "clips/laughing.teacher.csv"}]  # fmt: skip
+    assert not (out / "clips" / "left-out.csv").exists()
+    people.write_text("video,subject,label\nset/laughing.mp4,anna,joy\n")
+    bad = run_cli(
+        "label", str(tmp_path / "videos"), "-o", str(tmp_path / "d2"), "--people", str(people)
+    )
+    assert bad.returncode == 2 and "label 'joy' is not one of" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+
 def test_label_refuses_to_mix_teachers_in_one_folder(tmp_path):
     out = tmp_path / "data"
     out.mkdir()

@@ -5,7 +5,9 @@ For each video it writes, into the output folder:
 - `clips/<name>.teacher.csv`: per frame the teacher's 7 probabilities (LABELS order) and
   its confidence (the top probability), empty where no face was tracked,
 and adds a row `file,label,subject,soft` to `labels.csv` (label empty: the soft labels
-are the target). `teacher.json` records the teacher's name, config and sha256, so a
+are the target). With `--people FILE.csv` (columns `video,subject,label`) only the videos
+it lists are labelled, each with its person and, where a person gave one, a human label
+that wins over the teacher. `teacher.json` records the teacher's name, config and sha256, so a
 data set labelled by another teacher can never be mixed in silently.
 """
 
@@ -108,19 +110,65 @@ def read_teacher_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     return times, probs
 
 
+@dataclass(frozen=True)
+class Person:
+    """A `--people` row: who is in a video, and the emotion a person says it shows."""
+
+    subject: str
+    label: str  # "" = the teacher's soft labels are the target
+
+
+def read_people(path: Path) -> dict[str, Person]:
+    """`video,subject,label` rows keyed by the video's path (relative, with /)."""
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+    people = {}
+    for number, row in enumerate(rows, start=2):
+        video, subject = (row.get("video") or "").strip(), (row.get("subject") or "").strip()
+        label = (row.get("label") or "").strip()
+        if not video or not subject:
+            raise InputError(
+                f"{path}:{number}: needs `video` and `subject` (columns video,subject,label)"
+            )
+        if label and label not in LABELS:
+            raise InputError(f"{path}:{number}: label {label!r} is not one of {', '.join(LABELS)}")
+        people[video.replace(os.sep, "/")] = Person(subject, label)
+    return people
+
+
+def _listed(video: Path, people: dict[str, Person]) -> Person | None:
+    """The `--people` row whose path the video's path ends with."""
+    text = video.as_posix()
+    for key, person in people.items():
+        if text == key or text.endswith("/" + key):
+            return person
+    return None
+
+
 def label_command(
     videos: list[Path],
     out_dir: Path,
     *,
     teacher_path: Path | None = None,
     subject: str | None = None,
+    people: Path | None = None,
     log=print,
 ) -> list[LabelResult]:
-    """Label every video into `out_dir`, appending to its labels.csv (same teacher only)."""
+    """Label every video (or those `people` lists) into `out_dir`, appending to its
+    labels.csv (same teacher only)."""
     from edge_runtime.extract import find_videos
 
+    if people is not None and subject is not None:
+        raise InputError("give --subject or --people, not both")
+    listed = read_people(people) if people is not None else None
     teacher = ImageTeacher.create(teacher_path)
     files = find_videos(videos)
+    if listed is not None:
+        chosen = {video: _listed(video, listed) for video in files}
+        files = [video for video, person in chosen.items() if person is not None]
+        log(f"{people}: {len(files)} of {len(chosen)} videos listed")
     record_path = out_dir / TEACHER_RECORD
     record = teacher.describe()
     if record_path.is_file():
@@ -137,11 +185,12 @@ def label_command(
     results = []
     options = FaceLandmarkerOptions()
     for video in files:
+        person = chosen[video] if listed is not None else Person(subject or "", "")
         result = label_video(video, out_dir, teacher, options=options)
         rows[result.clip] = {
             "file": f"clips/{result.clip}.csv",
-            "label": "",
-            "subject": subject or result.clip,
+            "label": person.label,
+            "subject": person.subject or result.clip,
             "soft": f"clips/{result.clip}.teacher.csv",
         }
         _write_rows(out_dir / "labels.csv", rows)  # after every video: nothing done is lost

@@ -180,10 +180,17 @@ def label(
         str | None,
         typer.Option(help="The person in these videos (default: each video is its own person)."),
     ] = None,
+    people: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV video,subject,label: label only the videos it lists (paths ending "
+            "so), each with its person and an optional human label that wins over the teacher.",
+        ),
+    ] = None,
 ) -> None:
     """Label real face video with a frame-level teacher: landmark CSVs + soft labels for `train`."""
     labeller = train_module("train.label")
-    labeller.label_command(videos, output, teacher_path=teacher, subject=subject)
+    labeller.label_command(videos, output, teacher_path=teacher, subject=subject, people=people)
 
 
 @app.command()
