@@ -13,7 +13,7 @@ sources=${1:-build/sources}
 work=build/default-model
 teacher=train/teachers/fer2013-mini-xception.tflite
 model=models/emotion-realfaces-int8.tflite
-for need in fer2013 ckplus48 jaffe videos videos-train; do
+for need in fer2013 ckplus48 jaffe videos; do
     [ -d "$sources/$need" ] || { echo "missing $sources/$need: run train/get_sources.sh $sources" >&2; exit 2; }
 done
 mkdir -p "$work/data" "$work/heldout-videos"
@@ -30,17 +30,12 @@ python -m edge_emo.train.stills "$sources/ckplus48" --layout ckplus48 -o "$work/
 python -m edge_emo.train.stills "$sources/jaffe" --layout jaffe -o "$work/data/jaffe.stills.npz" \
     --teacher "$teacher" --source "$(source_json jaffe 'JAFFE: non-commercial research use only')"
 
-# 1b. Real talking-face video (16-17 people) -> landmarks + the teacher's per-frame labels; who
-#     is who, and MEAD's posed labels for its two actors, from train/labels/video-people.csv
-#     (held-out people and a duplicate clip in those folders are not listed, so not labelled).
-edge-emo label "$sources"/videos-train/* --people train/labels/video-people.csv -o "$work/data"
-
 # 2. Train. Held out by person: FER2013's PublicTest (validation) and PrivateTest (test) images,
 #    CK+ subjects ending in 5 (validation) or 3/8 (test), JAFFE posers NA (validation), KM and TM (test).
 val='fer-PublicTest-*,ck-S*5,jaffe-NA'
 test='fer-PrivateTest-*,ck-S*3,ck-S*8,jaffe-KM,jaffe-TM'
 edge-emo train "$work/data" -o "$work/emotion-realfaces.keras" --seed 42 --epochs 25 --roll \
-    --stride 3 --clip-std 5 --video-windows 3000 \
+    --stride 3 --clip-std 5 \
     --clips-per-epoch 12000 --crops-per-clip 1 --batch-size 64 --val-subjects "$val" --test-subjects "$test"
 
 # 3. Full int8 with the converter's default gates (97% top-1 agreement, 1.5 points). The
