@@ -90,6 +90,19 @@ def test_stills_become_windows_and_soft_only_clips_train():
     assert np.allclose(x[owners == 0][0], x[owners == 0][0][0])  # held still: every frame equal
 
 
+def test_an_unsure_teachers_windows_can_be_left_out():
+    unsure = np.tile([0.35, 0.0, 0.0, 0.4, 0.0, 0.0, 0.25], (30, 1))  # talking read as 40% anger
+    sure = np.tile(np.eye(7)[1] * 0.9 + 0.1 / 7, (30, 1))
+    clip = Clip(ClipInfo(FACE_CLIP, NO_LABEL, "p"), random_face(np.random.default_rng(4), 60),
+                np.concatenate([unsure, sure]))  # fmt: skip
+    target, weight = window_target(clip, 0, 30)
+    assert weight == pytest.approx(0.4) and target.argmax() == 3  # kept, weighted, by default
+    assert window_target(clip, 0, 30, min_confidence=0.5) is None
+    assert window_target(clip, 30, 60, min_confidence=0.5)[0].argmax() == 1
+    labelled = Clip(ClipInfo(FACE_CLIP, 2, "p"), clip.points, clip.soft)
+    assert window_target(labelled, 0, 30, min_confidence=0.5)[0].argmax() == 2  # a person's label
+
+
 def test_video_windows_come_only_from_video_in_proportion_to_length():
     from edge_emo.train.config import TrainConfig
     from edge_emo.train.windows import concat_crops, video_crops

@@ -39,6 +39,8 @@ class TrainConfig:
     # Extra windows per epoch cut from the video clips (not stills), drawn in proportion to
     # their length: a few minutes of video would otherwise be a few dozen of ~30,000 clips.
     video_windows: int = 0
+    # Teacher-labelled windows whose mean top probability is below this get no target.
+    min_teacher_confidence: float = 0.0
     eval_hop: int = 15
     seed: int = 42
     augment: AugmentOptions = field(default_factory=AugmentOptions)

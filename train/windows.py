@@ -62,11 +62,18 @@ def video_crops(
         return random_crops([], config.window, 1, rng, spec)
     spans = np.array([max(len(c.points) - config.window + 1, 1) for c in videos], np.float64)
     picks = rng.choice(len(videos), config.video_windows, p=spans / spans.sum())
-    return random_crops([videos[i] for i in picks], config.window, 1, rng, spec, config.augment)
+    return random_crops([videos[i] for i in picks], config.window, 1, rng, spec, config.augment,
+                        config.min_teacher_confidence)  # fmt: skip
 
 
-def window_target(clip: Clip, start: int, stop: int) -> tuple[np.ndarray, float] | None:
-    """(target probabilities, sample weight) of frames [start, stop) of `clip`; None = no target."""
+def window_target(
+    clip: Clip, start: int, stop: int, min_confidence: float = 0.0
+) -> tuple[np.ndarray, float] | None:
+    """(target probabilities, sample weight) of frames [start, stop) of `clip`; None = no target.
+
+    A teacher-labelled window whose target's top probability is below `min_confidence` has
+    no target: an unsure teacher's mean (talking read as 40% anger) teaches the wrong thing.
+    """
     if clip.info.label != NO_LABEL:
         return np.eye(NUM_CLASSES)[clip.info.label], 1.0
     if clip.soft is None:
@@ -78,6 +85,8 @@ def window_target(clip: Clip, start: int, stop: int) -> tuple[np.ndarray, float]
     frames = soft[seen]
     confidence = frames.max(axis=1)
     mean = (frames * confidence[:, None]).sum(axis=0) / confidence.sum()
+    if mean.max() < min_confidence:
+        return None
     return mean, float(mean.max())
 
 
@@ -88,6 +97,7 @@ def random_crops(
     rng: np.random.Generator,
     spec: NormalisationSpec,
     augment: AugmentOptions = NO_AUGMENT,
+    min_confidence: float = 0.0,
 ) -> Crops:
     """`per_clip` random temporal crops of each clip (fewer if a crop is rejected), normalised."""
     xs, ys, ws = [], [], []
@@ -100,7 +110,7 @@ def random_crops(
                 if clip.still
                 else clip.points[start : start + window]
             )
-            target = window_target(clip, start, start + window)
+            target = window_target(clip, start, start + window, min_confidence)
             if target is None:
                 continue
             w = window_from_span(augment_window(span, rng, augment), start, window)

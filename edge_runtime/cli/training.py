@@ -104,6 +104,15 @@ def train(
             "few minutes of video count beside thousands of images.",
         ),
     ] = 0,
+    min_teacher_confidence: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Leave out teacher-labelled windows whose mean top probability is lower "
+            "(an unsure teacher; 0 = keep all, weighted by that probability).",
+        ),
+    ] = 0.0,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     stride: Annotated[
         int,
@@ -146,6 +155,7 @@ def train(
         class_balance=class_balance,
         conv2_stride=stride,
         video_windows=video_windows,
+        min_teacher_confidence=min_teacher_confidence,
     )
     trainer.train_command(
         data_dir,
