@@ -238,6 +238,20 @@ def test_label_with_a_people_list_labels_only_those_videos_with_their_person(tmp
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_label_source_is_recorded_and_reaches_the_models_metadata(tmp_path):
+    from edge_emo.train.label import record_source
+    from edge_emo.train.trainer import data_provenance
+
+    first = {"repository": "a/b", "commit": "1" * 40, "path": "clips", "licence": "research use"}
+    record_source(tmp_path, first)
+    record_source(tmp_path, {**first, "people": 3})  # the same repository and path: replaced
+    record_source(tmp_path, {"repository": "c/d", "path": "v", "licence": "MIT"})
+    sources = data_provenance(tmp_path)
+    assert [s["repository"] for s in sources] == ["a/b", "c/d"] and sources[0]["people"] == 3
+    bad = run_cli("label", str(FACE_CLIP), "-o", str(tmp_path / "x"), "--source", "[1, 2]")
+    assert bad.returncode == 2 and "expected a JSON object" in bad.stderr
+
+
 def test_label_refuses_to_mix_teachers_in_one_folder(tmp_path):
     out = tmp_path / "data"
     out.mkdir()

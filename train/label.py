@@ -154,6 +154,7 @@ def label_command(
     teacher_path: Path | None = None,
     subject: str | None = None,
     people: Path | None = None,
+    source: dict | None = None,
     log=print,
 ) -> list[LabelResult]:
     """Label every video (or those `people` lists) into `out_dir`, appending to its
@@ -181,6 +182,8 @@ def label_command(
                 f"{out_dir}: labelled by teacher {previous.get('name')} ({str(previous.get('sha256'))[:12]}), "
                 f"not {record['name']}: use another output folder"
             )
+    if source is not None:
+        record_source(out_dir, source)
     rows = _read_rows(out_dir / "labels.csv")
     results = []
     options = FaceLandmarkerOptions()
@@ -202,6 +205,20 @@ def label_command(
             f"{result.confident_frames} with teacher confidence >= 0.6; most frames: {top}"
         )
     return results
+
+
+def record_source(out_dir: Path, source: dict) -> None:
+    """Add where these videos came from (repository, commit, path, licence, people...) to
+    the folder's sources.json, which `train` copies into the model's metadata."""
+    path = out_dir / "sources.json"
+    try:
+        records = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: unreadable ({exc})") from None
+    key = (source.get("repository"), source.get("path"))
+    records = [r for r in records if (r.get("repository"), r.get("path")) != key] + [source]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text(path, json.dumps(records, indent=1) + "\n")
 
 
 def _read_rows(path: Path) -> dict[str, dict]:

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Rebuild the bundled default model, models/emotion-realfaces-int8.tflite (+ .json), from the
+# Rebuild the bundled default model, models/emotion-realfaces-video-dynamic.tflite (+ .json), from the
 # recorded real-face sources (train/sources.tsv), and print its held-out figures.
 #
 #   train/get_sources.sh build/sources        # once: the sources at their recorded commits (~130 MB)
 #   train/rebuild_default_model.sh build/sources
 #
-# Needs the [train] extra. About 15 minutes on 2 CPU cores (landmarks 4 min, training ~7).
+# Needs the [train] extra. About 25 minutes on 2 CPU cores (landmarks 6 min, training ~12).
 # Deterministic: fixed seeds and TensorFlow op determinism. Work files go to build/default-model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sources=${1:-build/sources}
 work=build/default-model
 teacher=train/teachers/fer2013-mini-xception.tflite
-model=models/emotion-realfaces-int8.tflite
-for need in fer2013 ckplus48 jaffe videos; do
+model=models/emotion-realfaces-video-dynamic.tflite
+for need in fer2013 ckplus48 jaffe videos-train videos; do
     [ -d "$sources/$need" ] || { echo "missing $sources/$need: run train/get_sources.sh $sources" >&2; exit 2; }
 done
 mkdir -p "$work/data" "$work/heldout-videos"
@@ -30,18 +30,27 @@ python -m edge_emo.train.stills "$sources/ckplus48" --layout ckplus48 -o "$work/
 python -m edge_emo.train.stills "$sources/jaffe" --layout jaffe -o "$work/data/jaffe.stills.npz" \
     --teacher "$teacher" --source "$(source_json jaffe 'JAFFE: non-commercial research use only')"
 
+# 1b. Real talking-face video (16-17 people, 6.1 min) -> landmarks + the teacher's per-frame
+#     labels; who is who, and MEAD's posed labels for its two actors, from
+#     train/labels/video-people.csv (a held-out person and a duplicate clip in those folders are
+#     not listed, so never labelled). --source records each repository in the model's metadata.
+edge-emo label "$sources"/videos-train/styletalk-* --people train/labels/video-people.csv -o "$work/data" \
+    --source "$(source_json videos-train/styletalk "StyleTalk sample clips: the repository is MIT-licensed, the clips' own rights are not stated; research use")"
+edge-emo label "$sources"/videos-train/dreamtalk --people train/labels/video-people.csv -o "$work/data" \
+    --source "$(source_json videos-train/dreamtalk 'MEAD: research use only')"
+
 # 2. Train. Held out by person: FER2013's PublicTest (validation) and PrivateTest (test) images,
 #    CK+ subjects ending in 5 (validation) or 3/8 (test), JAFFE posers NA (validation), KM and TM (test).
 val='fer-PublicTest-*,ck-S*5,jaffe-NA'
 test='fer-PrivateTest-*,ck-S*3,ck-S*8,jaffe-KM,jaffe-TM'
 edge-emo train "$work/data" -o "$work/emotion-realfaces.keras" --seed 42 --epochs 25 --roll \
-    --stride 3 --clip-std 5 \
+    --stride 3 --clip-std 5 --video-windows 3000 --min-teacher-confidence 0.5 \
     --clips-per-epoch 12000 --crops-per-clip 1 --batch-size 64 --val-subjects "$val" --test-subjects "$test"
 
-# 3. Full int8 with the converter's default gates (97% top-1 agreement, 1.5 points). The
-#    stride (30 LSTM steps) and the clip (a fine int8 input scale) are what let it pass:
-#    see the model card, "Towards full int8".
-edge-emo convert "$work/emotion-realfaces.keras" --data "$work/data" --quant int8 -o "$model"
+# 3. Dynamic range (int8 weights, fused LSTM) with the converter's default gates (97% top-1
+#    agreement, 1.5 points). This model's full int8 agreed 96.81% and fails the gate; the
+#    stills-only variant passes it (model card, "Towards full int8").
+edge-emo convert "$work/emotion-realfaces.keras" --data "$work/data" --quant dynamic -o "$model"
 
 # 4. Held-out people, human labels: each source's test people, one report each.
 for part in 'fer-PrivateTest-*' 'ck-S*3,ck-S*8' 'jaffe-KM,jaffe-TM'; do

@@ -194,6 +194,12 @@ def data_provenance(data_dir: Path) -> list[dict]:
                 "landmarks": record.get("landmarks"),
             }
         )
+    listed = data_dir / "sources.json"  # `edge-emo label --source`: where labelled video came from
+    if listed.is_file():
+        with contextlib.suppress(OSError, ValueError):
+            parts.extend(
+                r for r in json.loads(listed.read_text(encoding="utf-8")) if isinstance(r, dict)
+            )
     teacher = data_dir / "teacher.json"
     if teacher.is_file():
         with contextlib.suppress(OSError, ValueError):

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from edge_runtime.cli.app import app, handle_errors, train_module
+from edge_runtime.errors import InputError
 
 # --------------------------------------------------------------------------- training side
 
@@ -197,10 +198,29 @@ def label(
             "so), each with its person and an optional human label that wins over the teacher.",
         ),
     ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="JSON object: where these videos come from (repository, commit, path, licence, "
+            "people, ...); recorded in sources.json and in every model trained on the folder.",
+        ),
+    ] = None,
 ) -> None:
     """Label real face video with a frame-level teacher: landmark CSVs + soft labels for `train`."""
+    import json
+
     labeller = train_module("train.label")
-    labeller.label_command(videos, output, teacher_path=teacher, subject=subject, people=people)
+    record = None
+    if source is not None:
+        try:
+            record = json.loads(source)
+        except ValueError as exc:
+            raise InputError(f"--source: not JSON ({exc})") from None
+        if not isinstance(record, dict):
+            raise InputError("--source: expected a JSON object")
+    labeller.label_command(
+        videos, output, teacher_path=teacher, subject=subject, people=people, source=record
+    )
 
 
 @app.command()
