@@ -19,6 +19,7 @@ from typing import Any
 from edge_runtime.drive import drive, faces_header, timeline_header
 from edge_runtime.face_landmarks import FaceLandmarkerOptions
 from edge_runtime.model.classifier import ClassifierOptions
+from edge_runtime.overlay import draw_faces
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import Sink
 from edge_runtime.sources.camera import read_camera
@@ -208,16 +209,8 @@ class Viewer:
 
     def __call__(self, frame: VideoFrame) -> None:
         cv2 = self.cv2
-        image = frame.image.copy()
-        tracks = self.pipeline.faces is not None
-        for track, observation in self.pipeline.current_faces():
-            for x, y in observation.ibug68.astype(int):
-                cv2.circle(image, (int(x), int(y)), 2, (0, 255, 0), -1)
-            if tracks:
-                x0, y0 = observation.mesh[:, :2].min(axis=0).astype(int)
-                text = f"face {track}" if track is not None else "face ?"
-                cv2.putText(image, text, (int(x0), max(int(y0) - 6, 14)),
-                            cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 255, 0), 1)  # fmt: skip
+        faces, tracks = self.pipeline.current_faces(), self.pipeline.faces is not None
+        image = draw_faces(frame.image, faces, frame.image.shape[1], tracks)
         probs = self.pipeline.last_probs
         if probs is not None:
             for i, (label, p) in enumerate(zip(self.pipeline.metadata.labels, probs, strict=True)):
