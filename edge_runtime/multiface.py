@@ -92,17 +92,18 @@ class MultiFaceRun:
             times.add("landmarks", start)
             times.frames += 1
             t = frame.timestamp_s
-            ids = self.tracker.update(t, [face_box(face.mesh) for face in faces])
+            boxes = [face_box(face.mesh) for face in faces]
+            ids = self.tracker.update(t, boxes)
             for ended in self.tracker.ended:
                 yield from self._end(ended.id)
-            seen = dict(zip(ids, faces, strict=True))
+            seen = dict(zip(ids, zip(faces, boxes, strict=True), strict=True))
             for track_id in ids:
                 if track_id not in self.tracks:
                     first = math.ceil(t * fps - 1e-9)  # the first 30 fps frame at or after t
                     self.tracks[track_id] = _Track(pipeline.stream(first))
             for track_id, track in list(self.tracks.items()):
-                yield from self._push(track, t, seen.get(track_id))
-            self.last_faces = [(self.tracks[i].public_id, face) for i, face in seen.items()]
+                yield from self._push(track, t, *seen.get(track_id, (None, None)))
+            self.last_faces = [(self.tracks[i].public_id, face) for i, (face, _) in seen.items()]
             pipeline.last_observation = largest_face(faces)
         for track_id in list(self.tracks):
             yield from self._end(track_id)
@@ -114,7 +115,9 @@ class MultiFaceRun:
             "tracks_discarded": self.discarded,
         }
 
-    def _push(self, track: _Track, t: float, face: FaceObservation | None) -> list[SecondEntry]:
+    def _push(
+        self, track: _Track, t: float, face: FaceObservation | None, box: np.ndarray | None
+    ) -> list[SecondEntry]:
         if face is None:
             track.away.append(t)
             return []
@@ -123,7 +126,7 @@ class MultiFaceRun:
             out += track.stream.push(away_t, None)
         track.away.clear()
         slot = track.boxes.setdefault(math.floor(t), [np.zeros(4), 0])
-        slot[0] += face_box(face.mesh)
+        slot[0] += box
         slot[1] += 1
         out += track.stream.push(t, face.ibug68)
         return self._release(track, out)
