@@ -125,6 +125,25 @@ def test_video_windows_come_only_from_video_in_proportion_to_length():
     assert len(video_crops(stills, config, rng, NormalisationSpec())) == 0  # no video: nothing
 
 
+def test_int8_calibration_takes_half_its_windows_from_video_when_stills_dominate():
+    from edge_emo.convert.converter import calibration_windows
+    from edge_emo.train.config import TrainConfig
+
+    rng = np.random.default_rng(3)
+    stills = [Clip(ClipInfo(FACE_CLIP, 2, f"s{i}"), random_face(rng, 1)) for i in range(400)]
+    moving = random_face(rng, 300) + rng.normal(0, 3, (300, 68, 2))  # a face that moves
+    video = Clip(ClipInfo(FACE_CLIP, NO_LABEL, "v"), moving, np.tile(np.eye(7)[1], (300, 1)))
+    spec, config = NormalisationSpec(), TrainConfig(augment=NO_AUGMENT)
+
+    def still_windows(windows):  # a held still is the same frame 90 times
+        return int(np.all(windows == windows[:, :1], axis=(1, 2)).sum())
+
+    mixed = calibration_windows([*stills, video], config, spec, 200)
+    assert mixed.shape == (200, 90, 136) and still_windows(mixed) == 100
+    only_stills = calibration_windows(stills, config, spec, 200)  # one kind: a window per clip
+    assert len(only_stills) == 200 and still_windows(only_stills) == 200
+
+
 def test_subject_patterns_split_and_round_trip_through_the_metadata():
     subjects = [f"fer-Training-{i}" for i in range(5)] + ["fer-PublicTest-1", "ck-S005", "ck-S010"]
     split = holdout_split(subjects, ["fer-PublicTest-*", "ck-S*5"], ["ck-S010"])

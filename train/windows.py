@@ -55,15 +55,28 @@ def concat_crops(a: Crops, b: Crops) -> Crops:
 def video_crops(
     clips: Sequence[Clip], config: TrainConfig, rng: np.random.Generator, spec: NormalisationSpec
 ) -> Crops:
-    """`config.video_windows` random windows of the video clips (stills left out), each clip
-    drawn in proportion to the windows it holds, so every second of video is equally likely."""
-    videos = [c for c in clips if not c.still and len(c.points) > 1]
-    if not videos:
-        return random_crops([], config.window, 1, rng, spec)
-    spans = np.array([max(len(c.points) - config.window + 1, 1) for c in videos], np.float64)
-    picks = rng.choice(len(videos), config.video_windows, p=spans / spans.sum())
-    return random_crops([videos[i] for i in picks], config.window, 1, rng, spec, config.augment,
+    """`config.video_windows` random training windows of the video clips (stills left out)."""
+    return moving_crops(clips, config.video_windows, config.window, rng, spec, config.augment,
                         config.min_teacher_confidence)  # fmt: skip
+
+
+def moving_crops(
+    clips: Sequence[Clip],
+    count: int,
+    window: int,
+    rng: np.random.Generator,
+    spec: NormalisationSpec,
+    augment: AugmentOptions = NO_AUGMENT,
+    min_confidence: float = 0.0,
+) -> Crops:
+    """`count` random windows of the multi-frame clips (stills left out), each clip drawn in
+    proportion to the windows it holds, so every second of video is equally likely."""
+    videos = [c for c in clips if not c.still and len(c.points) > 1]
+    if not videos or count <= 0:
+        return random_crops([], window, 1, rng, spec)
+    spans = np.array([max(len(c.points) - window + 1, 1) for c in videos], np.float64)
+    picks = rng.choice(len(videos), count, p=spans / spans.sum())
+    return random_crops([videos[i] for i in picks], window, 1, rng, spec, augment, min_confidence)
 
 
 def window_target(
