@@ -1,7 +1,7 @@
 """Per-window latency of the emotion model: LiteRT models at several thread counts, and
 the Keras float model (`predict` and a direct call) when TensorFlow is installed.
 
-    python -m edge_emo.benchmarks.model_latency models/emotion-realfaces-video-dynamic.tflite \
+    python -m edge_emo.benchmarks.model_latency models/emotion-realfaces-video-int8.tflite \
         --keras build/default-model/emotion-realfaces.keras --threads 1 2 4
 
 Each measurement warms up first, then times single windows (batch 1, as in the runtime).

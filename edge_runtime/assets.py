@@ -15,7 +15,7 @@ from edge_runtime.errors import ModelError
 
 FACE_LANDMARKER_FILE = "face_landmarker.task"
 FACE_LANDMARKER_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
-DEFAULT_MODEL_FILE = "emotion-realfaces-video-dynamic.tflite"
+DEFAULT_MODEL_FILE = "emotion-realfaces-video-int8.tflite"
 
 
 def models_dir() -> Path:

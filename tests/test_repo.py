@@ -75,7 +75,7 @@ def test_info_reports_backend_and_models():
     assert "interpreter backend: ai-edge-litert" in result.stdout
     assert (
         "face_landmarker.task: ok" in result.stdout
-        and "emotion-realfaces-video-dynamic.tflite" in result.stdout
+        and "emotion-realfaces-video-int8.tflite" in result.stdout
     )
 
 
@@ -98,8 +98,8 @@ def test_wheel_has_no_generic_top_level_names_and_ships_the_models(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert top == {"edge_runtime", "edge_emo"}, top
-    for required in ("edge_emo/models/face_landmarker.task", "edge_emo/models/emotion-realfaces-video-dynamic.tflite",
-                     "edge_emo/models/emotion-realfaces-video-dynamic.json", "edge_emo/train/trainer.py",
+    for required in ("edge_emo/models/face_landmarker.task", "edge_emo/models/emotion-realfaces-video-int8.tflite",
+                     "edge_emo/models/emotion-realfaces-video-int8.json", "edge_emo/train/trainer.py",
                      "edge_emo/train/teachers/fer2013-mini-xception.tflite",
                      "edge_emo/train/labels/heldout-seconds.csv",
                      "edge_emo/convert/converter.py"):  # fmt: skip
