@@ -144,6 +144,20 @@ def test_int8_calibration_takes_half_its_windows_from_video_when_stills_dominate
     assert len(only_stills) == 200 and still_windows(only_stills) == 200
 
 
+def test_feature_probe_averages_each_second_and_skips_untracked_ones():
+    from edge_emo.train.probe_features import second_features
+
+    rng = np.random.default_rng(4)
+    t = np.arange(60) / 20.0  # 3 s at 20 fps
+    points = random_face(rng, 60)
+    points[20:36] = np.nan  # second 1: only 4 tracked frames
+    bs = rng.uniform(0, 1, (60, 52))
+    out = second_features({"t": t, "points": points, "bs": bs})
+    assert sorted(out) == [0, 2]
+    landmarks, blendshapes = out[2]
+    assert landmarks.shape == (136,) and np.allclose(blendshapes, bs[40:60].mean(axis=0))
+
+
 def test_subject_patterns_split_and_round_trip_through_the_metadata():
     subjects = [f"fer-Training-{i}" for i in range(5)] + ["fer-PublicTest-1", "ck-S005", "ck-S010"]
     split = holdout_split(subjects, ["fer-PublicTest-*", "ck-S*5"], ["ck-S010"])
