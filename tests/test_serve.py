@@ -263,9 +263,7 @@ def test_the_page_in_a_real_browser(tmp_path):
                 )
             )
             assert driver.current_url.endswith("/")  # the token left the address bar
-            assert (
-                driver.find_element(By.ID, "model-name").text == "emotion-realfaces-video-int8"
-            )
+            assert driver.find_element(By.ID, "model-name").text == "emotion-realfaces-video-int8"
             time.sleep(3)  # a few more seconds on the chart for the screenshot
             keep_screenshot(driver, tmp_path / "serve.png")
     finally:

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Choose a training recipe on a validation split of the training video's people, never on
+# the held-out set: each variant trains with those people left out (with the still validation
+# people), and is scored on their videos as the held-out set is scored:
+#   T = teacher agreement on seconds whose mean teacher top is >= 0.6,
+#   M = accuracy on the seconds of clips a person labelled (labels.csv `label`, e.g. MEAD's posed
+#       label of the clip), S = (T + M) / 2.
+#
+#   train/choose_recipe.sh DATA VIDEOS OUT            # DATA: the folder `edge-emo label` wrote;
+#                                                     # VIDEOS: the training videos it labelled
+#
+# The default model's recipe was chosen with these three variants (2026-11-30, the model
+# card's table; run one by one with the same commands, and this script's set-up and summary
+# re-checked against those runs); about 30 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${1:?training folder}; videos=${2:?folder of the training videos}; out=${3:?output folder}
+people=${VAL_PEOPLE:-vid-mead-W011,vid-furious1,vid-sadgirl,vid-happyenglish,vid-obama}
+val="fer-PublicTest-*,ck-S*5,jaffe-NA,$people"
+test='fer-PrivateTest-*,ck-S*3,ck-S*8,jaffe-KM,jaffe-TM'
+base=(--seed 42 --epochs 25 --roll --stride 3 --clip-std 5 --video-windows 3000
+      --min-teacher-confidence 0.5 --clips-per-epoch 12000 --crops-per-clip 1 --batch-size 64)
+declare -A variants=(
+    [V0]=""
+    [V1]="--video-windows 6000"
+    [V2]="--min-teacher-confidence 0.6"
+)
+
+# The validation people's videos, their teacher labels, and the seconds a person labelled.
+mkdir -p "$out/val-videos" "$out/val-labelled/clips"
+python - "$data" "$videos" "$out" "$people" <<'PY'
+import csv, sys
+from pathlib import Path
+from edge_emo.train.heldout import teacher_seconds
+data, videos, out, people = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4].split(",")
+rows = [r for r in csv.DictReader(open(data / "labels.csv")) if r["subject"] in people and r.get("soft")]
+seconds = [("video", "second", "label", "note")]
+for row in rows:
+    stem = Path(row["file"]).stem
+    (video,) = [p for p in videos.rglob(f"{stem}.*") if p.suffix != ".csv"][:1] or [None]
+    if video is None:
+        sys.exit(f"no video for {stem} under {videos}")
+    for link, target in ((out / "val-videos" / video.name, video),
+                         (out / "val-labelled" / "clips" / f"{stem}.teacher.csv", data / row["soft"])):
+        link.unlink(missing_ok=True)
+        link.symlink_to(target.resolve())
+    if row["label"]:
+        for t in sorted(teacher_seconds(data / row["soft"])):
+            seconds.append((stem, t, row["label"], "the clip's label in labels.csv"))
+with open(out / "val-seconds.csv", "w", newline="") as f:
+    csv.writer(f).writerows(seconds)
+print(f"validation: {len(rows)} videos of {len(people)} people, {len(seconds) - 1} labelled seconds")
+PY
+
+for name in "${!variants[@]}"; do
+    work=$out/$name; mkdir -p "$work"
+    # shellcheck disable=SC2086  # a variant's options are words
+    edge-emo train "$data" -o "$work/model.keras" "${base[@]}" ${variants[$name]} \
+        --val-subjects "$val" --test-subjects "$test" > "$work/train.log" 2>&1
+    edge-emo convert "$work/model.keras" --data "$data" --quant dynamic -o "$work/model.tflite" \
+        > "$work/convert.log" 2>&1
+    edge-emo run "$out/val-videos" -m "$work/model.tflite" -o "$work/timelines" --overwrite -q
+    python -m edge_emo.train.heldout "$work/timelines" "$out/val-labelled" \
+        --seconds "$out/val-seconds.csv" -o "$work/report" --model-name "$name" > "$work/score.txt"
+done
+python - "$out" "${!variants[@]}" <<'PY'
+import json, sys
+from pathlib import Path
+out = Path(sys.argv[1])
+print("| variant | T | M | S |\n|---|---|---|---|")
+for name in sorted(sys.argv[2:]):
+    r = json.loads((out / name / "report" / "heldout-video.json").read_text())
+    t, m = r["teacher"]["accuracy"], r["person"]["accuracy"]
+    print(f"| {name} | {t:.3f} ({r['teacher']['n']} s) | {m:.3f} ({r['person']['n']} s) | {(t + m) / 2:.3f} |")
+PY
