@@ -50,6 +50,7 @@ edge-emo train "$work/data" -o "$work/emotion-realfaces.keras" --seed 42 --epoch
 # 3. Full int8 with the converter's default gates (97% top-1 agreement, at most 1.5 points of
 #    accuracy); half the calibration windows come from the training video.
 edge-emo convert "$work/emotion-realfaces.keras" --data "$work/data" --quant int8 -o "$model"
+
 # 4. Held-out people, human labels: each source's test people, one report each.
 for part in 'fer-PrivateTest-*' 'ck-S*3,ck-S*8' 'jaffe-KM,jaffe-TM'; do
     name=$(cut -d- -f1 <<<"$part")
