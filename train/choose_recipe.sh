@@ -9,9 +9,10 @@
 #   train/choose_recipe.sh DATA VIDEOS OUT            # DATA: the folder `edge-emo label` wrote;
 #                                                     # VIDEOS: the training videos it labelled
 #
-# The default model's recipe was chosen with these three variants (2026-11-30, the model
-# card's table; run one by one with the same commands, and this script's set-up and summary
-# re-checked against those runs); about 30 minutes on 2 cores.
+# The default model's recipe was chosen with these variants (2026-11-30, the model card's
+# table; V3 added after V0-V2 had run, before it trained; run one by one with the same
+# commands, and this script's set-up and summary re-checked against those runs); about 40
+# minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?training folder}; videos=${2:?folder of the training videos}; out=${3:?output folder}
@@ -24,6 +25,7 @@ declare -A variants=(
     [V0]=""
     [V1]="--video-windows 6000"
     [V2]="--min-teacher-confidence 0.6"
+    [V3]="--video-windows 12000"
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.
