@@ -39,7 +39,7 @@ rows = [r for r in csv.DictReader(open(data / "labels.csv")) if r["subject"] in 
 seconds = [("video", "second", "label", "note")]
 for row in rows:
     stem = Path(row["file"]).stem
-    (video,) = [p for p in videos.rglob(f"{stem}.*") if p.suffix != ".csv"][:1] or [None]
+    video = next((p for p in sorted(videos.rglob(f"{stem}.*")) if p.suffix != ".csv"), None)
     if video is None:
         sys.exit(f"no video for {stem} under {videos}")
     for link, target in ((out / "val-videos" / video.name, video),

@@ -77,11 +77,11 @@ def training_seconds(data: Path, videos: Path, work: Path) -> tuple[np.ndarray, 
         rows = [r for r in csv.DictReader(f) if r.get("soft")]
     for row in rows:
         stem = Path(row["file"]).stem
-        matches = sorted(videos.rglob(f"{stem}.*"))
-        if not matches:
+        video = next((p for p in sorted(videos.rglob(f"{stem}.*")) if p.suffix != ".csv"), None)
+        if video is None:
             continue
         teacher = teacher_seconds(data / row["soft"])
-        for s, (a, b) in second_features(video_frames(matches[0], work)).items():
+        for s, (a, b) in second_features(video_frames(video, work)).items():
             if row["label"]:
                 label = LABELS.index(row["label"])
             elif s in teacher and teacher[s].max() >= 0.5:
