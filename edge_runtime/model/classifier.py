@@ -141,6 +141,9 @@ class EmotionClassifier:
         expected = (self.metadata.window, self.metadata.num_features)
         if window.shape != expected:
             raise ValueError(f"expected a window of shape {expected}, got {window.shape}")
+        # A fused LSTM op (float32, fp16, dynamic models) keeps its state in variable tensors
+        # that would carry the last window's final state into this one: start from zeros.
+        self._interpreter.reset_all_variables()
         self._interpreter.set_tensor(self._input["index"], _quantise(window[None], self._input))
         self._interpreter.invoke()
         raw = self._interpreter.get_tensor(self._output["index"])[0]
