@@ -53,7 +53,9 @@ def timeline_header(
             "hop": meta.hop,
             "mode": mode,
             "short_clip_padding": f"clips shorter than {meta.window} frames are padded by holding their first and "
-            f"last frames (at least {MIN_FRAMES} tracked frames needed)",
+            f"last frames (at least {MIN_FRAMES} tracked frames needed)"
+            if meta.window > MIN_FRAMES
+            else f"none: a window needs {meta.window} tracked frames",
         },
     }
     if max_fps is not None:  # --max-fps: fewer frames analysed, interpolated to `fps`

@@ -177,3 +177,40 @@ def test_conv2_stride_shortens_the_lstm_sequence_and_old_configs_keep_stride_1()
     np.testing.assert_allclose(clone(x), model(x), atol=1e-5)
     old = {k: v for k, v in TrainConfig().to_dict().items() if k != "conv2_stride"}
     assert TrainConfig.from_dict(old).conv2_stride == 1  # sidecars from before the option
+
+
+def test_window_length_is_a_training_option_that_inference_follows(tmp_path, synth_dir):
+    """`train --window 30` (1 s windows) -> metadata -> `edge-emo run` windows a real clip that way."""
+    from conftest import FACE_CLIP, run_cli
+
+    from edge_emo.convert.converter import convert_command
+
+    model = tmp_path / "w30.keras"
+    trained = run_cli("train", str(synth_dir), "-o", str(model), "--window", "30", "--stride", "3",
+                      "--epochs", "1", "--val-subjects", "05", "--test-subjects", "03", "-q")  # fmt: skip
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert load_metadata(model).window == 30
+    tflite = tmp_path / "w30.tflite"
+    convert_command(model, synth_dir, quant="int8", output=tflite, min_agreement=0, max_drop=100,
+                    log=lambda *a: None)  # fmt: skip
+    ran = run_cli("run", str(FACE_CLIP), "-m", str(tflite), "-o", str(tmp_path / "out"), "-q")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    doc = json.loads((tmp_path / "out" / "face_clip.emotions.json").read_text())
+    assert doc["window"]["frames"] == 30 and doc["window"]["hop"] == 30
+    faces = [s for s in doc["seconds"] if s["face"]]
+    # One 1-s window per second (plus one aligned to the clip's end), not three 3-s ones.
+    assert len(faces) >= 15 and max(s["windows"] for s in faces) <= 2
+    assert all(abs(sum(s["probs"].values()) - 1) < 1e-4 for s in faces)
+
+
+def test_a_fused_lstm_models_prediction_does_not_depend_on_the_window_before(tiny_tflite):
+    """The fused LSTM op keeps its state in variable tensors; each window must start from zeros."""
+    from edge_runtime.model.classifier import EmotionClassifier
+
+    classifier = EmotionClassifier.from_file(tiny_tflite)
+    assert load_metadata(tiny_tflite).quantisation["graph"].startswith("fused")
+    rng = np.random.default_rng(4)
+    a, b = (rng.standard_normal((90, 136)).astype(np.float32) * 3 for _ in range(2))
+    first = classifier.predict(a)
+    classifier.predict(b)
+    np.testing.assert_array_equal(classifier.predict(a), first)

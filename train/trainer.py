@@ -1,8 +1,8 @@
 """`edge-emo train`: fit the seed model on labelled landmark clips, subject-independently.
 
-Each epoch draws fresh random 90-frame crops from every training clip (temporal
-augmentation), perturbed like a real tracker's output (augment.py), on top of the
-model's Gaussian noise. Targets are probability vectors, so human labels (one-hot) and
+Each epoch draws fresh random window-length crops (90 frames unless `--window`) from every
+training clip (temporal augmentation), perturbed like a real tracker's output (augment.py),
+on top of the model's Gaussian noise. Targets are probability vectors, so human labels (one-hot) and
 a teacher's soft labels train alike, with cross-entropy. Classes are balanced with
 inverse-frequency sample weights. Early stopping watches clip-level macro-F1 on the
 validation subjects, and the final figures come from test subjects that neither

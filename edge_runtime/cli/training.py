@@ -115,6 +115,15 @@ def train(
         ),
     ] = 0.0,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    window: Annotated[
+        int,
+        typer.Option(
+            min=30,
+            max=300,
+            help="Frames a window spans at 30 fps (90 = 3 s, the founding notes; 30 = 1 s "
+            "follows changes of expression closer). Recorded in the metadata.",
+        ),
+    ] = 90,
     stride: Annotated[
         int,
         typer.Option(
@@ -155,6 +164,7 @@ def train(
         batch_size=batch_size,
         class_balance=class_balance,
         conv2_stride=stride,
+        window=window,
         video_windows=video_windows,
         min_teacher_confidence=min_teacher_confidence,
     )
