@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -256,12 +258,26 @@ def test_label_with_a_people_list_labels_only_those_videos_with_their_person(tmp
     people = tmp_path / "people.csv"
     people.write_text("video,subject,label\nset/laughing.mp4,anna,happiness\n")
     out = tmp_path / "data"
-    result = run_cli("label", str(videos), "-o", str(out), "--people", str(people))
+    source = '{"repository": "x/y", "path": "set", "licence": "CC0"}'
+    result = run_cli(
+        "label", str(videos), "-o", str(out), "--people", str(people), "--source", source
+    )
     assert result.returncode == 0, result.stderr
     assert "1 of 2 videos listed" in result.stdout
     rows = list(csv.DictReader((out / "labels.csv").read_text().splitlines()))
     assert rows == [{"file": "clips/laughing.csv", "label": "happiness", "subject": "anna",
                      "soft": "clips/laughing.teacher.csv"}]  # fmt: skip
+    # The model card's counts are measured, not typed: 1 person, 1 video, minutes with a face.
+    landmarks = list(
+        csv.DictReader(
+            (out / "clips" / "laughing.csv").read_text().splitlines(), skipinitialspace=True
+        )
+    )
+    seconds = float(landmarks[-1]["timestamp"])
+    (record,) = json.loads((out / "sources.json").read_text())
+    assert record["licence"] == "CC0" and (record["people"], record["videos"]) == (1, 1)
+    assert 0 < record["minutes"] <= seconds / 60 + 0.01
+    assert record["labels"] == "human: the --people label of the clip (1 videos)"
     assert not (out / "clips" / "left-out.csv").exists()
     people.write_text("video,subject,label\nset/laughing.mp4,anna,joy\n")
     bad = run_cli(
@@ -394,3 +410,9 @@ def test_heldout_scorer_counts_teacher_agreement_and_person_labels(tmp_path):
     assert report["teacher"]["n"] == 2 and report["teacher"]["accuracy"] == 0.5  # t=1 unsure
     assert report["person"]["n"] == 3 and report["person"]["accuracy"] == pytest.approx(2 / 3)
     assert report["person"]["confusion_matrix"][0][-1] == 1  # t=3: no face, counted wrong
+    # A video without a timeline: one line and exit 2, as with `edge-emo` itself.
+    (timelines / "v.emotions.json").unlink()
+    result = subprocess.run([sys.executable, "-m", "edge_emo.train.heldout", str(timelines),
+                             str(labelled)], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 2 and "v.emotions.json: no timeline" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -44,6 +44,7 @@ class LabelResult:
     face_frames: int
     confident_frames: int  # teacher top probability >= 0.6
     counts: dict[str, int]  # frames per teacher top label
+    face_seconds: float = 0.0  # face frames x the video's mean frame interval
 
 
 def label_video(
@@ -58,6 +59,7 @@ def label_video(
     clips = out_dir / "clips"
     landmark_path, soft_path = clips / f"{name}.csv", clips / f"{name}.teacher.csv"
     frames = faces = confident = 0
+    last_time = 0.0
     counts = dict.fromkeys(LABELS, 0)
     with (
         FaceLandmarker.create(options) as landmarker,
@@ -70,6 +72,7 @@ def label_video(
             points = None if observation is None else observation.ibug68
             writer.write(frame.index + 1, frame.timestamp_s, points, float(points is not None))
             frames += 1
+            last_time = frame.timestamp_s
             if observation is None:
                 empty = "," * (len(LABELS) + 1)  # confidence and the 7 probabilities
                 soft.write(f"{frame.index + 1},{frame.timestamp_s:.4f},0{empty}\n")
@@ -81,7 +84,8 @@ def label_video(
             counts[LABELS[int(probs.argmax())]] += 1
             values = ",".join(f"{p:.4f}" for p in probs)
             soft.write(f"{frame.index + 1},{frame.timestamp_s:.4f},1,{top:.4f},{values}\n")
-    return LabelResult(str(video), name, frames, faces, confident, counts)
+    interval = last_time / (frames - 1) if frames > 1 else 0.0
+    return LabelResult(str(video), name, frames, faces, confident, counts, faces * interval)
 
 
 def read_teacher_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
@@ -185,6 +189,7 @@ def label_command(
     if source is not None:
         record_source(out_dir, source)
     rows = _read_rows(out_dir / "labels.csv")
+    subjects = {}
     results = []
     options = FaceLandmarkerOptions()
     for video in files:
@@ -196,6 +201,7 @@ def label_command(
             "subject": person.subject or result.clip,
             "soft": f"clips/{result.clip}.teacher.csv",
         }
+        subjects[result.clip] = (rows[result.clip]["subject"], bool(person.label))
         _write_rows(out_dir / "labels.csv", rows)  # after every video: nothing done is lost
         write_text(record_path, json.dumps(record, indent=2) + "\n")
         results.append(result)
@@ -204,7 +210,27 @@ def label_command(
             f"{video}: {result.frames} frames, {result.face_frames} with a face, "
             f"{result.confident_frames} with teacher confidence >= 0.6; most frames: {top}"
         )
+    if source is not None and results:  # the counts a model card needs, measured here
+        record_source(out_dir, {**source_counts(results, subjects), **source})
     return results
+
+
+def source_counts(results: list[LabelResult], subjects: dict[str, tuple[str, bool]]) -> dict:
+    """People, videos, minutes with a face and how the labels were made, for sources.json.
+
+    `subjects` maps each clip to (its person, whether a person gave its label)."""
+    human = sum(subjects[r.clip][1] for r in results)
+    kinds = []
+    if human:
+        kinds.append(f"human: the --people label of the clip ({human} videos)")
+    if human < len(results):
+        kinds.append(f"soft: the image teacher per frame ({len(results) - human} videos)")
+    return {
+        "people": len({subjects[r.clip][0] for r in results}),
+        "videos": len(results),
+        "minutes": round(sum(r.face_seconds for r in results) / 60, 2),
+        "labels": "; ".join(kinds),
+    }
 
 
 def record_source(out_dir: Path, source: dict) -> None:
