@@ -7,10 +7,12 @@ from the stills bundles plus teacher-labelled training video, each second labell
 teacher's mean if its top is >= 0.5, or by the clip's human label) and is scored on the
 held-out videos as `train.heldout` scores timelines. MediaPipe's blendshapes come from the
 same FaceLandmarker call the runtime makes, so this measures whether they are worth an
-input stream before the runtime carries one.
+input stream before the runtime carries one. `--baseline` asks the same of a per-person
+neutral baseline (issue 15): landmarks as they are against landmarks minus the person's
+median second (a held-out file is one person, as a file would be at run time).
 
     python -m edge_emo.train.probe_features DATA --videos TRAIN_VIDEOS \\
-        --heldout HELDOUT_VIDEOS HELDOUT_LABELLED --seconds seconds.csv --work DIR
+        --heldout HELDOUT_VIDEOS HELDOUT_LABELLED --seconds seconds.csv --work DIR [--baseline]
 """
 
 from __future__ import annotations
@@ -70,9 +72,18 @@ def second_features(frames: dict[str, np.ndarray]) -> dict[int, tuple[np.ndarray
     return out
 
 
+def person_baseline(x: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """Each row minus the median row of its person (for a file: the person's median shape)."""
+    out = np.empty_like(x)
+    for owner in np.unique(owners):
+        rows = owners == owner
+        out[rows] = x[rows] - np.median(x[rows], axis=0)
+    return out
+
+
 def training_seconds(data: Path, videos: Path, work: Path) -> tuple[np.ndarray, ...]:
-    """(landmarks, blendshapes, labels) of the labelled training video's seconds."""
-    lm, bs, y = [], [], []
+    """(landmarks, blendshapes, labels, video) of the labelled training video's seconds."""
+    lm, bs, y, owners = [], [], [], []
     with open(data / "labels.csv", newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r.get("soft")]
     for row in rows:
@@ -91,12 +102,13 @@ def training_seconds(data: Path, videos: Path, work: Path) -> tuple[np.ndarray, 
             lm.append(a)
             bs.append(b)
             y.append(label)
-    return np.array(lm), np.array(bs), np.array(y, int)
+            owners.append(stem)
+    return np.array(lm), np.array(bs), np.array(y, int), np.array(owners)
 
 
 def training_stills(data: Path) -> tuple[np.ndarray, ...]:
-    """(landmarks, blendshapes, labels) of the stills bundles' human-labelled training images."""
-    lm, bs, y = [], [], []
+    """(landmarks, blendshapes, labels, person) of the stills bundles' human-labelled training images."""
+    lm, bs, y, owners = [], [], [], []
     for bundle in sorted(data.glob("*.stills.npz")):
         with np.load(bundle) as d:
             keep = (d["groups"] != "PrivateTest") & (d["labels"] >= 0)
@@ -105,7 +117,8 @@ def training_stills(data: Path) -> tuple[np.ndarray, ...]:
             lm.append(np.stack([normalise_window(p[None], SPEC)[0] for p in points]))
             bs.append(d["blendshapes"][keep])
             y.append(d["labels"][keep].astype(int))
-    return np.concatenate(lm), np.concatenate(bs), np.concatenate(y)
+            owners.append(d["subjects"][keep])
+    return np.concatenate(lm), np.concatenate(bs), np.concatenate(y), np.concatenate(owners)
 
 
 def fit_mlp(x: np.ndarray, y: np.ndarray, seed: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -137,14 +150,35 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=Path, required=True, help="a person's labels")
     parser.add_argument("--work", type=Path, required=True, help="cache of per-frame features")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--baseline", action="store_true",
+                        help="instead: landmarks with and without each person's median subtracted "
+                        "(stills: only people with several images)")  # fmt: skip
     args = parser.parse_args(argv)
 
-    video_lm, video_bs, video_y = training_seconds(args.data, args.videos, args.work)
-    still_lm, still_bs, still_y = training_stills(args.data)
+    video_lm, video_other, video_y, video_owner = training_seconds(
+        args.data, args.videos, args.work
+    )
+    still_lm, still_other, still_y, still_owner = training_stills(args.data)
+    # `other` is the second per-second stream: MediaPipe's blendshapes, or with --baseline the
+    # landmarks minus their person's median (which needs several images: FER2013 has one each).
+    features = FEATURES
+    if args.baseline:
+        names, counts = np.unique(still_owner, return_counts=True)
+        keep = np.isin(still_owner, names[counts >= 5])
+        still_lm, still_other, still_y = (
+            still_lm[keep],
+            person_baseline(still_lm[keep], still_owner[keep]),
+            still_y[keep],
+        )
+        video_other = person_baseline(video_lm, video_owner)
+        features = {
+            "landmarks": FEATURES["landmarks"],
+            "landmarks - person median": lambda lm, other: other,
+        }
     print(f"training: {len(video_y)} video seconds, {len(still_y)} still images")
     person = {(r["video"], int(r["second"])): LABELS.index(r["label"])
               for r in read_seconds(args.seconds)}  # fmt: skip
-    held = []  # (landmarks, blendshapes, person label or -1, teacher label or -1)
+    held = []  # (landmarks, other, person label or -1, teacher label or -1, video)
     videos_dir, labelled = args.heldout
     for video in sorted(videos_dir.glob("*.mp4")):
         teacher_csv = labelled / "clips" / f"{video.stem}.teacher.csv"
@@ -152,8 +186,10 @@ def main(argv: list[str] | None = None) -> None:
         for s, (a, b) in second_features(video_frames(video, args.work)).items():
             sure = s in teacher and teacher[s].max() >= 0.6
             held.append((a, b, person.get((video.stem, s), -1),
-                         int(teacher[s].argmax()) if sure else -1))  # fmt: skip
-    held_lm, held_bs = np.array([h[0] for h in held]), np.array([h[1] for h in held])
+                         int(teacher[s].argmax()) if sure else -1, video.stem))  # fmt: skip
+    held_lm, held_other = np.array([h[0] for h in held]), np.array([h[1] for h in held])
+    if args.baseline:  # each held-out file is one person: its median second
+        held_other = person_baseline(held_lm, np.array([h[4] for h in held]))
     held_person, held_teacher = np.array([h[2] for h in held]), np.array([h[3] for h in held])
     print(f"held out: {(held_person >= 0).sum()} person-labelled, "
           f"{(held_teacher >= 0).sum()} teacher-sure seconds")  # fmt: skip
@@ -162,16 +198,16 @@ def main(argv: list[str] | None = None) -> None:
     print("| training data | features | person-labelled | teacher agreement |")
     print("|---|---|---|---|")
     for data_name in ("video", "stills + video"):
-        for name, pick in FEATURES.items():
-            x_video = pick(video_lm, video_bs)
+        for name, pick in features.items():
+            x_video = pick(video_lm, video_other)
             if data_name == "video":
                 x, y = x_video, video_y
             else:
-                x = np.concatenate([pick(still_lm, still_bs)] + [x_video] * repeat)
+                x = np.concatenate([pick(still_lm, still_other)] + [x_video] * repeat)
                 y = np.concatenate([still_y] + [video_y] * repeat)
             scores = []
             for seed in range(args.seeds):
-                top = fit_mlp(x, y, seed)(pick(held_lm, held_bs)).argmax(axis=1)
+                top = fit_mlp(x, y, seed)(pick(held_lm, held_other)).argmax(axis=1)
                 scores.append((
                     (top == held_person)[held_person >= 0].mean(),
                     (top == held_teacher)[held_teacher >= 0].mean(),
