@@ -77,8 +77,14 @@ def test_evaluate_report(tmp_path, tiny_model, synth_dir):
     assert list(report["per_class"]) == list(LABELS)
     for name in ("report.json", "report.md", "confusion.png", "curves.png"):
         assert (tmp_path / "report" / name).stat().st_size > 100
-    assert "Synthetic data" in (tmp_path / "report" / "report.md").read_text()
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    assert "Synthetic data" in markdown and "subjects 03;" in markdown
     assert load_metadata(copy).evaluation["evaluate"]["accuracy"] == report["accuracy"]
+    # Over 50 subjects the report keeps their count, and says it as such (not s u b j ...).
+    from edge_emo.train.evaluate import markdown_report
+
+    many = markdown_report({**report, "subjects": "3027 subjects"})
+    assert f"{report['data']}, 3027 subjects;" in many
 
 
 @pytest.mark.parametrize("quant", ["int8", "dynamic", "fp16", "float32"])

@@ -128,11 +128,17 @@ def plot_curves(history: dict, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def subjects_text(report: dict) -> str:
+    """`subjects a b c`, or `3027 subjects` where the report keeps only their count."""
+    subjects = report["subjects"]
+    return subjects if isinstance(subjects, str) else f"subjects {' '.join(subjects)}"
+
+
 def markdown_report(report: dict) -> str:
     lines = [
         f"# Evaluation of {report['model']}",
         "",
-        f"Data: {report['data']}, subjects {' '.join(report['subjects'])}; {report['n']} clips, {report['windows']} windows.",
+        f"Data: {report['data']}, {subjects_text(report)}; {report['n']} clips, {report['windows']} windows.",
     ]
     if report["synthetic_training_data"] or report["synthetic_evaluation_data"]:
         lines += ["", "**Synthetic data: these figures are not real-world accuracy.**"]
@@ -166,7 +172,7 @@ def evaluate_command(
     out = output or model_path.with_name(f"{model_path.stem}-report")
     out.mkdir(parents=True, exist_ok=True)
     synthetic = report["synthetic_training_data"] or report["synthetic_evaluation_data"]
-    title = f"{model_path.name} on subjects {' '.join(report['subjects'])}" + (
+    title = f"{model_path.name} on {subjects_text(report)}" + (
         " (SYNTHETIC data)" if synthetic else ""
     )
     write_text(out / "report.json", json.dumps(report, indent=2) + "\n")
