@@ -19,8 +19,8 @@ grep -v '^#' train/sources.tsv | while IFS=$'\t' read -r role repo commit path f
     fi
     if [ -z "$git_dir" ]; then
         git_dir="$dest/.git-cache/${repo/\//+}"
-        if [ ! -d "$git_dir" ]; then
-            git init -q --bare "$git_dir"
+        [ -d "$git_dir" ] || git init -q --bare "$git_dir"
+        if ! git --git-dir="$git_dir" cat-file -e "$commit^{commit}" 2>/dev/null; then
             git --git-dir="$git_dir" fetch -q --depth 1 "https://github.com/$repo" "$commit"
         fi
     fi
