@@ -80,10 +80,10 @@ def test_default_model_runs_and_lists_builtin_ops_only():
     meta = classifier.metadata  # the bundled model says what it was trained on, and its terms
     assert not meta.synthetic and meta.training_data["sources"] and meta.training_data["licence"]
     rng = np.random.default_rng(0)
-    probs = classifier.predict(rng.normal(0, 0.5, (90, 136)))
+    probs = classifier.predict(rng.normal(0, 0.5, (meta.window, 136)))
     assert probs.shape == (7,) and probs.sum() == pytest.approx(1.0) and (probs >= 0).all()
     with pytest.raises(ValueError, match="shape"):
-        classifier.predict(np.zeros((30, 136)))
+        classifier.predict(np.zeros((meta.window + 1, 136)))
 
 
 @needs_tf
@@ -111,7 +111,7 @@ def test_runtime_works_without_tensorflow():
         import edge_runtime
         from edge_runtime.model.classifier import EmotionClassifier
         c = EmotionClassifier.create()
-        p = c.predict(np.zeros((90, 136), np.float32))
+        p = c.predict(np.zeros((c.metadata.window, 136), np.float32))
         assert abs(p.sum() - 1) < 1e-6, p
         from edge_runtime.cli import app
         out = pathlib.Path(tempfile.mkdtemp()) / "t.json"

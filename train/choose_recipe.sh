@@ -10,9 +10,10 @@
 #                                                     # VIDEOS: the training videos it labelled
 #
 # The default model's recipe was chosen with these variants (2026-11-30, the model card's
-# table; V3 added after V0-V2 had run, before it trained; run one by one with the same
-# commands, and this script's set-up and summary re-checked against those runs); about 40
-# minutes on 2 cores.
+# table; V3, then V4-V5, added after the earlier ones had run, before they trained; run one
+# by one with the same commands, and this script's set-up and summary re-checked against
+# those runs); about an hour on 2 cores. DATA may hold more people than the runs of the card
+# did (V6 there: the same recipe as V4 with 12 more people's video).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?training folder}; videos=${2:?folder of the training videos}; out=${3:?output folder}
@@ -26,6 +27,8 @@ declare -A variants=(
     [V1]="--video-windows 6000"
     [V2]="--min-teacher-confidence 0.6"
     [V3]="--video-windows 12000"
+    [V4]="--video-windows 6000 --window 30"
+    [V5]="--video-windows 6000 --window 60"
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.

@@ -5,8 +5,9 @@
 #   train/get_sources.sh build/sources        # once: the sources at their recorded commits (~130 MB)
 #   train/rebuild_default_model.sh build/sources
 #
-# Needs the [train] extra. About 25 minutes on 2 CPU cores (landmarks 6 min, training ~12).
-# Deterministic: fixed seeds and TensorFlow op determinism. Work files go to build/default-model.
+# Needs the [train] extra. About 12 minutes on 2 CPU cores (11 min measured 2026-11-30; training 4.5).
+# Deterministic: fixed seeds and TensorFlow op determinism (the same weights; the int8 file's
+# internal tensor names can differ, its outputs do not). Work files go to build/default-model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sources=${1:-build/sources}
@@ -18,8 +19,10 @@ for need in fer2013 ckplus48 jaffe videos-train videos; do
 done
 mkdir -p "$work/data" "$work/heldout-videos"
 source_json() {  # the provenance a stills bundle records: repository, commit, path, licence
-    awk -F'\t' -v folder="$1" -v licence="$2" '$5 ~ "^"folder {repo = $2; commit = $3; paths = paths sep $4; sep = ", "}
-        END {printf "{\"repository\": \"%s\", \"commit\": \"%s\", \"path\": \"%s\", \"licence\": \"%s\"}", repo, commit, paths, licence}' train/sources.tsv
+    awk -F'\t' -v folder="$1" -v licence="$2" '$5 ~ "^"folder {repo = $2
+            if (!($3 in commit_seen)) {commit_seen[$3]; commits = commits csep $3; csep = ", "}
+            if (!($4 in path_seen)) {path_seen[$4]; paths = paths psep $4; psep = ", "}}
+        END {printf "{\"repository\": \"%s\", \"commit\": \"%s\", \"path\": \"%s\", \"licence\": \"%s\"}", repo, commits, paths, licence}' train/sources.tsv
 }
 
 # 1. Human-labelled stills -> 68 landmarks each (MediaPipe, as at run time) + the teacher's view.
@@ -33,7 +36,8 @@ python -m edge_emo.train.stills "$sources/jaffe" --layout jaffe -o "$work/data/j
 # 1b. Real talking-face video (16-17 people, 6.1 min) -> landmarks + the teacher's per-frame
 #     labels; who is who, and MEAD's posed labels for its two actors, from
 #     train/labels/video-people.csv (a held-out person and a duplicate clip in those folders are
-#     not listed, so never labelled). --source records each repository in the model's metadata.
+#     not listed, so never labelled). --source records each repository, and `label` adds the
+#     people, videos and minutes it labelled, in the model's metadata.
 edge-emo label "$sources"/videos-train/styletalk-* --people train/labels/video-people.csv -o "$work/data" \
     --source "$(source_json videos-train/styletalk "StyleTalk sample clips: the repository is MIT-licensed, the clips' own rights are not stated; research use")"
 edge-emo label "$sources"/videos-train/dreamtalk --people train/labels/video-people.csv -o "$work/data" \
@@ -44,7 +48,7 @@ edge-emo label "$sources"/videos-train/dreamtalk --people train/labels/video-peo
 val='fer-PublicTest-*,ck-S*5,jaffe-NA'
 test='fer-PrivateTest-*,ck-S*3,ck-S*8,jaffe-KM,jaffe-TM'
 edge-emo train "$work/data" -o "$work/emotion-realfaces.keras" --seed 42 --epochs 25 --roll \
-    --stride 3 --clip-std 5 --video-windows 6000 --min-teacher-confidence 0.5 \
+    --stride 3 --clip-std 5 --window 30 --video-windows 6000 --min-teacher-confidence 0.5 \
     --clips-per-epoch 12000 --crops-per-clip 1 --batch-size 64 --val-subjects "$val" --test-subjects "$test"
 
 # 3. Full int8 with the converter's default gates (97% top-1 agreement, at most 1.5 points of

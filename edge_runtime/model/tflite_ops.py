@@ -30,13 +30,14 @@ FORBIDDEN_BUILTINS = frozenset(
 
 # (op, version) pairs that ai-edge-litert 2.1.6, the interpreter pinned for aarch64 (Pi),
 # was seen to load and run: every op of the int8, dynamic, fp16 and float32 conversions of
-# the default model by TF 2.21 (2026-11-25, x86 and emulated Cortex-A72/A76). An op version
-# outside this set may still load; it just has not been checked on the Pi interpreter.
+# the default model by TF 2.21 (2026-11-25, x86 and emulated Cortex-A72/A76), and the
+# QUANTIZE v1 / DEQUANTIZE v2 of the 1 s default (2026-11-30, the same harness). An op
+# version outside this set may still load; it just has not been checked on the Pi interpreter.
 PI_CHECKED_OPS = frozenset(
     {
         ("ADD", 2), ("CONCATENATION", 1), ("CONCATENATION", 2), ("CONV_2D", 1), ("CONV_2D", 3),
-        ("CONV_2D", 5), ("DEQUANTIZE", 3), ("FULLY_CONNECTED", 1), ("FULLY_CONNECTED", 4),
-        ("FULLY_CONNECTED", 12), ("LOGISTIC", 2), ("MUL", 2), ("RESHAPE", 1), ("REVERSE_V2", 1),
+        ("CONV_2D", 5), ("DEQUANTIZE", 2), ("DEQUANTIZE", 3), ("FULLY_CONNECTED", 1), ("FULLY_CONNECTED", 4),
+        ("FULLY_CONNECTED", 12), ("LOGISTIC", 2), ("MUL", 2), ("QUANTIZE", 1), ("RESHAPE", 1), ("REVERSE_V2", 1),
         ("SOFTMAX", 1), ("SOFTMAX", 2), ("SPLIT", 2), ("STRIDED_SLICE", 1), ("TANH", 2),
         ("UNIDIRECTIONAL_SEQUENCE_LSTM", 1), ("UNIDIRECTIONAL_SEQUENCE_LSTM", 3), ("UNPACK", 2),
     }
