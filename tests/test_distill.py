@@ -416,3 +416,11 @@ def test_heldout_scorer_counts_teacher_agreement_and_person_labels(tmp_path):
                              str(labelled)], capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 2 and "v.emotions.json: no timeline" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_person_baseline_subtracts_each_persons_median_second():
+    from edge_emo.train.probe_features import person_baseline
+
+    x = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 9.0], [10.0, 10.0]])
+    out = person_baseline(x, np.array(["a", "a", "a", "b"]))
+    np.testing.assert_array_equal(out, [[-2, -2], [0, 0], [2, 5], [0, 0]])
