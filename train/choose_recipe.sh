@@ -7,17 +7,27 @@
 #       label of the clip), S = (T + M) / 2.
 #
 #   train/choose_recipe.sh DATA VIDEOS OUT            # DATA: the folder `edge-emo label` wrote;
-#                                                     # VIDEOS: the training videos it labelled
+#                                                     # VIDEOS: a folder holding the videos it
+#                                                     # labelled, e.g. build/sources
+#   VAL_SPLIT=17 train/choose_recipe.sh DATA build/sources OUT
+#       # 17 validation people: the 5 above and the 12 of train/labels/validation-people.csv
+#       # (build/sources/videos-val, from train/get_sources.sh), labelled into a copy of DATA
+#       # so that DATA, and a model built from it, never holds them.
 #
 # The default model's recipe was chosen with these variants (2026-11-30, the model card's
-# table; V3, then V4-V5, added after the earlier ones had run, before they trained; run one
-# by one with the same commands, and this script's set-up and summary re-checked against
-# those runs); about an hour on 2 cores. DATA may hold more people than the runs of the card
-# did (V6 there: the same recipe as V4 with 12 more people's video).
+# tables; V3, V4-V5, then V7-V8 added after the earlier ones had run, before they trained;
+# V7-V8 were scored on the 17-person split; run one by one with the same commands, and this
+# script's set-up and summary re-checked against those runs); about 1.5 hours on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?training folder}; videos=${2:?folder of the training videos}; out=${3:?output folder}
 people=${VAL_PEOPLE:-vid-mead-W011,vid-furious1,vid-sadgirl,vid-happyenglish,vid-obama}
+if [ "${VAL_SPLIT:-5}" = 17 ]; then
+    mkdir -p "$out"
+    rm -rf "$out/data" && cp -r "$data" "$out/data" && data=$out/data
+    edge-emo label "$videos"/videos-val/* --people train/labels/validation-people.csv -o "$data"
+    people=$people,$(tail -n +2 train/labels/validation-people.csv | cut -d, -f2 | sort -u | paste -sd,)
+fi
 val="fer-PublicTest-*,ck-S*5,jaffe-NA,$people"
 test='fer-PrivateTest-*,ck-S*3,ck-S*8,jaffe-KM,jaffe-TM'
 base=(--seed 42 --epochs 25 --roll --stride 3 --clip-std 5 --video-windows 3000
@@ -29,6 +39,8 @@ declare -A variants=(
     [V3]="--video-windows 12000"
     [V4]="--video-windows 6000 --window 30"
     [V5]="--video-windows 6000 --window 60"
+    [V7]="--video-windows 6000 --window 30 --talk 0.5"
+    [V8]="--video-windows 6000 --window 30 --min-teacher-confidence 0.6"
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.
