@@ -1,8 +1,8 @@
 """The streaming data path, one stage per module:
 
 frames (sources/) -> FaceLandmarker, 478 points (face_landmarks.py) -> 68 iBUG points
-(features/landmarks.py) -> 30 fps (features/resample.py) -> 90-frame windows
-(features/windowing.py) -> normalised (features/normalise.py) -> classifier
+(features/landmarks.py) -> 30 fps (features/resample.py) -> windows of the model's
+length (features/windowing.py) -> normalised (features/normalise.py) -> classifier
 (model/classifier.py) -> per-second timeline (timeline.py) -> sinks (sinks/).
 
 Memory is bounded by one window of landmarks, whatever the length of the input.

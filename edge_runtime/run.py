@@ -1,7 +1,8 @@
 """`edge-emo run`: videos or a camera (live.py) -> per-second emotion timelines in the chosen sinks.
 
-Files use centred windows (each second averages every 3 s window that covers it);
-cameras are causal (each second is the last 3 s) and smoothed. Many videos run in a
+Files use centred windows (each second averages every window that covers it; a window is
+as long as the model says, 1 s for the default); cameras are causal (each second is the
+window ending with it) and smoothed. Many videos run in a
 process pool; one bad file is reported and skipped. Outputs appear atomically, and a
 video whose output already exists is skipped unless --overwrite.
 """

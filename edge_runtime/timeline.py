@@ -3,8 +3,8 @@
 Two modes:
 - `centred` (files): second s gets the mean probabilities of every accepted window that
   overlaps it; full windows are preferred, padded short windows are used only where no
-  full window covers the second (clips shorter than a window, 3 s).
-- `causal` (cameras): second s gets the window that ends with it (the last 3 s), so
+  full window covers the second (clips shorter than a window).
+- `causal` (cameras): second s gets the window that ends with it (its last window), so
   each entry is ready as soon as its second is over. Near the start of a stream that
   window is short and padded (needs MIN_FRAMES tracked frames).
 

@@ -1,4 +1,5 @@
-"""Gap filling and 90-frame windows over landmark sequences (batch and streaming).
+"""Gap filling and fixed-length windows (the model's: 90 frames unless its metadata says
+otherwise) over landmark sequences (batch and streaming).
 
 Missing frames (no face) are NaN. Gaps of up to MAX_GAP_FRAMES are filled by linear
 interpolation (at the ends, by holding the nearest tracked frame): blinks, motion
@@ -6,7 +7,7 @@ blur and brief tracker losses last well under half a second, and bridging them k
 a window usable. Longer gaps are left missing, because interpolating across them
 would invent motion. A window is accepted only if no frame is missing after filling
 and at most MAX_MISSING_FRACTION of its frames were filled: more invented frames than
-that (18 of 90) and the prediction would describe the interpolation, not the face.
+that (18 of 90, 6 of 30) and the prediction would describe the interpolation, not the face.
 
 Sequences shorter than a window are padded by holding their first and last frames,
 the real frames centred in the window, if they hold at least MIN_FRAMES tracked frames.
