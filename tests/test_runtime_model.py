@@ -35,6 +35,7 @@ def test_metadata_round_trip_and_hash(tmp_path):
     [
         ({"labels": []}, "labels"),
         ({"window": 0}, "positive"),
+        ({"hop": 91}, "must not exceed the window"),
         ({"input_layout": "y,x"}, "laid out"),
         ({"normalisation": {"name": "mystery"}}, "unknown normalisation"),
         ({"schema_version": 99}, "schema_version"),

@@ -186,26 +186,45 @@ def test_conv2_stride_shortens_the_lstm_sequence_and_old_configs_keep_stride_1()
 
 
 def test_window_length_is_a_training_option_that_inference_follows(tmp_path, synth_dir):
-    """`train --window 30` (1 s windows) -> metadata -> `edge-emo run` windows a real clip that way."""
+    """`train --window 30 --hop 15` -> metadata -> `edge-emo run` windows a real clip that way."""
     from conftest import FACE_CLIP, run_cli
 
     from edge_emo.convert.converter import convert_command
 
     model = tmp_path / "w30.keras"
-    trained = run_cli("train", str(synth_dir), "-o", str(model), "--window", "30", "--stride", "3",
-                      "--epochs", "1", "--val-subjects", "05", "--test-subjects", "03", "-q")  # fmt: skip
+    common = [
+        "--stride",
+        "3",
+        "--epochs",
+        "1",
+        "--val-subjects",
+        "05",
+        "--test-subjects",
+        "03",
+        "-q",
+    ]
+    too_long = run_cli(
+        "train", str(synth_dir), "-o", str(model), "--window", "30", "--hop", "45", *common
+    )
+    assert too_long.returncode == 2 and "longer than the window" in too_long.stderr
+    assert len(too_long.stderr.strip().splitlines()) == 1 and not model.exists()
+    trained = run_cli(
+        "train", str(synth_dir), "-o", str(model), "--window", "30", "--hop", "15", *common
+    )
     assert trained.returncode == 0, trained.stderr[-2000:]
-    assert load_metadata(model).window == 30
+    assert (load_metadata(model).window, load_metadata(model).hop) == (30, 15)
     tflite = tmp_path / "w30.tflite"
     convert_command(model, synth_dir, quant="int8", output=tflite, min_agreement=0, max_drop=100,
                     log=lambda *a: None)  # fmt: skip
     ran = run_cli("run", str(FACE_CLIP), "-m", str(tflite), "-o", str(tmp_path / "out"), "-q")
     assert ran.returncode == 0, ran.stderr[-2000:]
     doc = json.loads((tmp_path / "out" / "face_clip.emotions.json").read_text())
-    assert doc["window"]["frames"] == 30 and doc["window"]["hop"] == 30
+    assert doc["window"]["frames"] == 30 and doc["window"]["hop"] == 15
     faces = [s for s in doc["seconds"] if s["face"]]
-    # One 1-s window per second (plus one aligned to the clip's end), not three 3-s ones.
-    assert len(faces) >= 15 and max(s["windows"] for s in faces) <= 2
+    # A second's own 1-s window and the two that half overlap it (plus one aligned to the
+    # clip's end), not the three 3-s windows a 90-frame model would average.
+    assert len(faces) >= 15 and max(s["windows"] for s in faces) <= 4
+    assert sum(s["windows"] == 3 for s in faces) >= 10
     assert all(abs(sum(s["probs"].values()) - 1) < 1e-4 for s in faces)
 
 

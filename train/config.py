@@ -17,6 +17,10 @@ class TrainConfig:
     """
 
     window: int = 90
+    # Windows start every `hop` frames at inference (recorded in the metadata; `run` follows
+    # it). 15 with 1 s windows: each second averages its own window and the two that half
+    # overlap it.
+    hop: int = 30
     fps: float = 30.0
     conv1_filters: int = 64
     conv2_filters: int = 128

@@ -298,7 +298,7 @@ def train_command(
         labels=list(LABELS),
         window=config.window,
         fps=config.fps,
-        hop=30,
+        hop=config.hop,
         format="keras",
         normalisation=result.spec,
         quantisation={"mode": "float32"},

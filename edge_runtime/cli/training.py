@@ -124,6 +124,15 @@ def train(
             "follows changes of expression closer). Recorded in the metadata.",
         ),
     ] = 90,
+    hop: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="At inference, a window starts every this many frames (at most the window; "
+            "15 with --window 30: each second also averages the two windows half over it). "
+            "Recorded in the metadata.",
+        ),
+    ] = 30,
     stride: Annotated[
         int,
         typer.Option(
@@ -150,6 +159,8 @@ def train(
 
     Learns from human labels and from a teacher's soft labels (`edge-emo label`) alike.
     """
+    if hop > window:
+        raise InputError(f"--hop {hop} is longer than the window ({window} frames)")
     trainer = train_module("train.trainer")
     config_module = train_module("train.config")
     augment_module = train_module("train.augment")
@@ -165,6 +176,7 @@ def train(
         class_balance=class_balance,
         conv2_stride=stride,
         window=window,
+        hop=hop,
         video_windows=video_windows,
         min_teacher_confidence=min_teacher_confidence,
     )

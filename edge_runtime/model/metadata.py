@@ -95,6 +95,8 @@ class ModelMetadata:
             problems.append("labels must be a non-empty list of distinct names")
         if self.window <= 0 or self.hop <= 0 or self.fps <= 0:
             problems.append("window, hop and fps must be positive")
+        elif self.hop > self.window:
+            problems.append(f"hop ({self.hop}) must not exceed the window ({self.window})")
         if self.num_features != NUM_FEATURES or self.input_layout != INPUT_LAYOUT:
             problems.append(
                 f"input must be {NUM_FEATURES} features laid out {INPUT_LAYOUT}, "
