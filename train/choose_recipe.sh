@@ -15,9 +15,10 @@
 #       # so that DATA, and a model built from it, never holds them.
 #
 # The default model's recipe was chosen with these variants (2026-11-30, the model card's
-# tables; V3, V4-V5, then V7-V8 added after the earlier ones had run, before they trained;
-# V7-V8 were scored on the 17-person split; run one by one with the same commands, and this
-# script's set-up and summary re-checked against those runs); about 1.5 hours on 2 cores.
+# tables; V3, V4-V5, then V7-V8 and V4h added after the earlier ones had run, before they
+# trained; V7, V8 and V4h were scored on the 17-person split; run one by one with the same
+# commands, and this script's set-up and summary re-checked against those runs); about 1.5
+# hours on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?training folder}; videos=${2:?folder of the training videos}; out=${3:?output folder}
@@ -41,6 +42,7 @@ declare -A variants=(
     [V5]="--video-windows 6000 --window 60"
     [V7]="--video-windows 6000 --window 30 --talk 0.5"
     [V8]="--video-windows 6000 --window 30 --min-teacher-confidence 0.6"
+    [V4h]="--video-windows 6000 --window 30 --hop 15"  # V4's weights; windows every 15 frames
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.
