@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from edge_runtime.errors import InputError
+
 from .augment import AugmentOptions
 
 
@@ -50,6 +52,13 @@ class TrainConfig:
     augment: AugmentOptions = field(default_factory=AugmentOptions)
     class_balance: float = 1.0  # sample weight (1 / class frequency) ** this; 0 = off
     select_on: str = "macro_f1"  # validation figure for early stopping: macro_f1 or accuracy
+
+    def __post_init__(self) -> None:
+        # Checked before training, not when the metadata is written minutes later.
+        if not 1 <= self.hop <= self.window:
+            raise InputError(
+                f"hop {self.hop} must be between 1 and the window ({self.window} frames)"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)

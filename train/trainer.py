@@ -2,11 +2,11 @@
 
 Each epoch draws fresh random window-length crops (90 frames unless `--window`) from every
 training clip (temporal augmentation), perturbed like a real tracker's output (augment.py),
-on top of the model's Gaussian noise. Targets are probability vectors, so human labels (one-hot) and
-a teacher's soft labels train alike, with cross-entropy. Classes are balanced with
-inverse-frequency sample weights. Early stopping watches clip-level macro-F1 on the
-validation subjects, and the final figures come from test subjects that neither
-training nor early stopping saw.
+on top of the model's Gaussian noise. Targets are probability vectors, so human labels
+(one-hot) and a teacher's soft labels train alike, with cross-entropy. Classes are balanced
+with inverse-frequency sample weights. Early stopping watches clip-level macro-F1 on the
+validation subjects, and the final figures come from test subjects that neither training nor
+early stopping saw.
 """
 
 from __future__ import annotations

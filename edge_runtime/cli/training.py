@@ -159,8 +159,6 @@ def train(
 
     Learns from human labels and from a teacher's soft labels (`edge-emo label`) alike.
     """
-    if hop > window:
-        raise InputError(f"--hop {hop} is longer than the window ({window} frames)")
     trainer = train_module("train.trainer")
     config_module = train_module("train.config")
     augment_module = train_module("train.augment")
