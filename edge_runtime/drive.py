@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from edge_runtime import __version__
-from edge_runtime.features.windowing import MIN_FRAMES
+from edge_runtime.features.windowing import min_frames
 from edge_runtime.model.metadata import ModelMetadata
 from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
 from edge_runtime.sinks import Sink
@@ -53,8 +53,8 @@ def timeline_header(
             "hop": meta.hop,
             "mode": mode,
             "short_clip_padding": f"clips shorter than {meta.window} frames are padded by holding their first and "
-            f"last frames (at least {MIN_FRAMES} tracked frames needed)"
-            if meta.window > MIN_FRAMES
+            f"last frames (at least {min_frames(meta.window)} tracked frames needed)"
+            if meta.window > min_frames(meta.window)
             else f"none: a window needs {meta.window} tracked frames",
         },
     }

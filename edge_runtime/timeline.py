@@ -6,7 +6,7 @@ Two modes:
   full window covers the second (clips shorter than a window).
 - `causal` (cameras): second s gets the window that ends with it (its last window), so
   each entry is ready as soon as its second is over. Near the start of a stream that
-  window is short and padded (needs MIN_FRAMES tracked frames).
+  window is short and padded (needs `min_frames(window)` tracked frames).
 
 A second is `face: true` only if a face was tracked in at least half its frames and an
 accepted window gives it probabilities; otherwise its probabilities are null.

@@ -23,9 +23,11 @@ from edge_runtime.features.normalise import (
 from edge_runtime.features.windowing import (
     MAX_GAP_FRAMES,
     MAX_MISSING_FRACTION,
+    MIN_FRAMES,
     WindowStream,
     fill_gaps,
     make_windows,
+    min_frames,
     window_from_span,
     window_starts,
 )
@@ -152,6 +154,16 @@ def test_short_clip_is_padded_by_holding_its_ends():
     np.testing.assert_allclose(window.points[-1], face[-1])
     np.testing.assert_allclose(window.points[25:65], face)
     assert not window_from_span(face[:20], 0).accepted  # below MIN_FRAMES
+
+
+def test_a_short_window_pads_no_more_than_the_frames_it_may_miss():
+    """1 s windows: 24 tracked frames (6 held, as gap filling may) make one; 23 do not."""
+    face = random_face(np.random.default_rng(5), 24)
+    assert min_frames(30) == 24 and min_frames(90) == MIN_FRAMES
+    window = window_from_span(face, 0, 30)
+    assert window.accepted and window.padded == 6 and window.points.shape == (30, 68, 2)
+    np.testing.assert_allclose(window.points[3:27], face)
+    assert not window_from_span(face[:23], 0, 30).accepted
 
 
 @pytest.mark.parametrize("n", [1, 30, 89, 90, 91, 119, 120, 300, 301])

@@ -206,7 +206,10 @@ def test_window_length_is_a_training_option_that_inference_follows(tmp_path, syn
     too_long = run_cli(
         "train", str(synth_dir), "-o", str(model), "--window", "30", "--hop", "45", *common
     )
-    assert too_long.returncode == 2 and "must be between 1 and the window (30 frames)" in too_long.stderr
+    assert (
+        too_long.returncode == 2
+        and "must be between 1 and the window (30 frames)" in too_long.stderr
+    )
     assert len(too_long.stderr.strip().splitlines()) == 1 and not model.exists()
     trained = run_cli(
         "train", str(synth_dir), "-o", str(model), "--window", "30", "--hop", "15", *common

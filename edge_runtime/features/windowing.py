@@ -10,7 +10,9 @@ and at most MAX_MISSING_FRACTION of its frames were filled: more invented frames
 that (18 of 90, 6 of 30) and the prediction would describe the interpolation, not the face.
 
 Sequences shorter than a window are padded by holding their first and last frames,
-the real frames centred in the window, if they hold at least MIN_FRAMES tracked frames.
+the real frames centred in the window, if they hold at least `min_frames(window)` tracked
+frames: MIN_FRAMES, or for short windows the window less the missing frames it may have
+(24 of 30), since holding the nearest frame is what gap filling does at a window's ends.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ HOP = 30
 MAX_GAP_FRAMES = 15
 MAX_MISSING_FRACTION = 0.2
 MIN_FRAMES = 30
+
+
+def min_frames(window: int = WINDOW) -> int:
+    """Tracked frames a span shorter than `window` needs to be padded into one."""
+    return min(MIN_FRAMES, window - int(MAX_MISSING_FRACTION * window))
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ def window_from_span(points: np.ndarray, start: int, window: int = WINDOW) -> Wi
         length > 0
         and not still_missing.any()
         and missing.sum() <= MAX_MISSING_FRACTION * max(length, window)
-        and (length >= window or (~missing).sum() >= MIN_FRAMES)
+        and (length >= window or (~missing).sum() >= min_frames(window))
     )
     if not accepted:
         return Window(start, length, None, n_filled, 0)
