@@ -51,6 +51,14 @@ def train(
         CalmPolicy, typer.Option(help="RAVDESS 'calm': drop it (default) or count it as neutral.")
     ] = CalmPolicy.drop,
     epochs: Annotated[int, typer.Option(min=1)] = 40,
+    patience: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Stop after this many epochs without a better validation score (the best "
+            "epoch's weights are kept); as many as --epochs trains them all.",
+        ),
+    ] = 6,
     seed: Annotated[int, typer.Option()] = 42,
     val_subjects: Annotated[
         str | None,
@@ -177,6 +185,7 @@ def train(
         hop=hop,
         video_windows=video_windows,
         min_teacher_confidence=min_teacher_confidence,
+        patience=patience,
     )
     trainer.train_command(
         data_dir,
