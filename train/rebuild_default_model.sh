@@ -33,7 +33,7 @@ python -m edge_emo.train.stills "$sources/ckplus48" --layout ckplus48 -o "$work/
 python -m edge_emo.train.stills "$sources/jaffe" --layout jaffe -o "$work/data/jaffe.stills.npz" \
     --teacher "$teacher" --source "$(source_json jaffe 'JAFFE: non-commercial research use only')"
 
-# 1b. Real talking-face video (16-17 people, 6.1 min) -> landmarks + the teacher's per-frame
+# 1b. Real talking-face video (27-28 people, 6.8 min) -> landmarks + the teacher's per-frame
 #     labels; who is who, and MEAD's posed labels for its two actors, from
 #     train/labels/video-people.csv (a held-out person and a duplicate clip in those folders are
 #     not listed, so never labelled). --source records each repository, and `label` adds the
@@ -42,6 +42,10 @@ edge-emo label "$sources"/videos-train/styletalk-* --people train/labels/video-p
     --source "$(source_json videos-train/styletalk "StyleTalk sample clips: the repository is MIT-licensed, the clips' own rights are not stated; research use")"
 edge-emo label "$sources"/videos-train/dreamtalk --people train/labels/video-people.csv -o "$work/data" \
     --source "$(source_json videos-train/dreamtalk 'MEAD: research use only')"
+edge-emo label "$sources"/videos-train/grid --people train/labels/video-people.csv -o "$work/data" \
+    --source "$(source_json videos-train/grid 'GRID corpus (Cooke et al. 2006): CC BY 4.0 (its Zenodo release, 10.5281/zenodo.3625687); the LipNet repository: MIT')"
+edge-emo label "$sources"/videos-train/astorfi --people train/labels/video-people.csv -o "$work/data" \
+    --source "$(source_json videos-train/astorfi "lip-reading-deeplearning's sample clip: the repository is Apache-2.0, the clip's own source and rights are not stated; research use")"
 
 # 2. Train. Held out by person: FER2013's PublicTest (validation) and PrivateTest (test) images,
 #    CK+ subjects ending in 5 (validation) or 3/8 (test), JAFFE posers NA (validation), KM and TM (test).
