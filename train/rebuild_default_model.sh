@@ -52,7 +52,7 @@ edge-emo label "$sources"/videos-train/astorfi --people train/labels/video-peopl
 val='fer-PublicTest-*,ck-S*5,jaffe-NA'
 test='fer-PrivateTest-*,ck-S*3,ck-S*8,jaffe-KM,jaffe-TM'
 edge-emo train "$work/data" -o "$work/emotion-realfaces.keras" --seed 42 --epochs 25 --roll \
-    --stride 3 --clip-std 5 --window 30 --hop 15 --video-windows 6000 --min-teacher-confidence 0.5 \
+    --stride 3 --clip-std 5 --window 30 --hop 15 --video-windows 6000 --min-teacher-confidence 0.5 --patience 25 \
     --clips-per-epoch 12000 --crops-per-clip 1 --batch-size 64 --val-subjects "$val" --test-subjects "$test"
 
 # 3. Full int8 with the converter's default gates (97% top-1 agreement, at most 1.5 points of
