@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import needs_tf, run_without_tensorflow
 
-from edge_runtime.errors import GateError
+from edge_runtime.errors import GateError, InputError
 from edge_runtime.labels import LABELS
 from edge_runtime.model.metadata import load_metadata
 
@@ -244,3 +244,61 @@ def test_a_fused_lstm_models_prediction_does_not_depend_on_the_window_before(tin
     first = classifier.predict(a)
     classifier.predict(b)
     np.testing.assert_array_equal(classifier.predict(a), first)
+
+
+def test_pool_architecture_ignores_frame_order_and_builds_in_both_keras():
+    """`arch="pool"` reads the window's mean shape: shuffling the frames changes nothing."""
+    import tf_keras
+
+    from edge_emo.train.config import TrainConfig
+    from edge_emo.train.model import build_model
+
+    config = TrainConfig(arch="pool", window=30, pool_units=16)
+    model = build_model(config)
+    x = np.random.default_rng(0).standard_normal((1, 30, 136)).astype(np.float32)
+    shuffled = x[:, np.random.default_rng(1).permutation(30)]
+    np.testing.assert_allclose(model(shuffled), model(x), atol=1e-6)
+    keras2 = build_model(config, batch_size=1, api=tf_keras)  # the float conversion graph
+    keras2.set_weights(model.get_weights())
+    np.testing.assert_allclose(keras2(x), model(x), atol=1e-5)
+    with pytest.raises(InputError, match="arch 'gru' must be one of bilstm, pool"):
+        TrainConfig(arch="gru")
+
+
+def test_seed_ensemble_trains_each_member_and_converts_to_one_int8_file(tmp_path, synth_dir):
+    """`train --ensemble 2`: two seeds, each early-stopped, averaged inside one model and file."""
+    from edge_emo.convert.converter import convert_command
+    from edge_emo.train.config import TrainConfig
+    from edge_emo.train.model import ensemble_members
+    from edge_emo.train.trainer import train_command
+
+    config = TrainConfig(window=30, conv2_stride=3, conv1_filters=8, conv2_filters=8,
+                         lstm_units=8, crops_per_clip=1, patience=1, ensemble=2)  # fmt: skip
+    out = tmp_path / "ens.keras"
+    result = train_command(synth_dir, out, epochs=2, seed=7, val_subjects="05",
+                           test_subjects="03", quiet=True, config=config)  # fmt: skip
+    members = load_metadata(out).extra["members"]
+    assert [m["seed"] for m in members] == [7, 8]
+    assert all(1 <= m["epochs_run"] == len(m["history"]["loss"]) <= 2 for m in members)
+    x = np.random.default_rng(0).standard_normal((3, 30, 136)).astype(np.float32)
+    networks = ensemble_members(result.model, config)
+    assert len(networks) == 2
+    outputs = [np.asarray(n(x)) for n in networks]
+    assert not np.allclose(outputs[0], outputs[1], atol=1e-3)  # two different draws
+    np.testing.assert_allclose(result.model(x), np.mean(outputs, axis=0), atol=1e-6)
+
+    tflite = tmp_path / "ens-int8.tflite"
+    _, report = convert_command(out, synth_dir, quant="int8", output=tflite, min_agreement=0,
+                                max_drop=100, log=lambda *a: None)  # fmt: skip
+    assert not report.forbidden and report.windows > 0
+    assert load_metadata(tflite).extra["train_config"]["ensemble"] == 2
+    result = run_without_tensorflow(
+        f"""
+        import numpy as np
+        from edge_runtime.model.classifier import EmotionClassifier
+        p = EmotionClassifier.from_file(r"{tflite}").predict(np.zeros((30, 136), np.float32))
+        assert p.shape == (7,) and abs(p.sum() - 1) < 0.02, p
+        print("OK")
+        """
+    )
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-2000:]

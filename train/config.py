@@ -8,16 +8,23 @@ from edge_runtime.errors import InputError
 
 from .augment import AugmentOptions
 
+ARCHITECTURES = ("bilstm", "pool")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Seed architecture: (90, 136) -> Conv1D 64 -> Conv1D 128 -> BiLSTM 128 -> Dense softmax 7.
+    """Seed architecture (`arch="bilstm"`): (90, 136) -> Conv1D 64 -> Conv1D 128 -> BiLSTM 128 -> Dense softmax 7.
 
     The notes fix the architecture, label smoothing and Gaussian-noise augmentation; the
     other values (kernel 3, dropout 0.3, smoothing 0.1, noise 0.1 feature std, Adam 1e-3, batch
     32) are the usual choices for this model size and are ours.
     """
 
+    # "bilstm": the founding notes' Conv1D + BiLSTM; "pool": the window's frames averaged
+    # (a face's mean shape over the window) into a small MLP, which ignores how they move.
+    arch: str = "bilstm"
+    # Members of a seed ensemble (seeds seed .. seed + n - 1), averaged inside one model.
+    ensemble: int = 1
     window: int = 90
     # Windows start every `hop` frames at inference (recorded in the metadata; `run` follows
     # it). 15 with 1 s windows: each second averages its own window and the two that half
@@ -31,6 +38,7 @@ class TrainConfig:
     # a third of its work and of the steps over which full-int8 rounding accumulates.
     conv2_stride: int = 1
     lstm_units: int = 128
+    pool_units: int = 128  # "pool": the hidden layer after the window's mean shape
     dropout: float = 0.3
     label_smoothing: float = 0.1
     noise_std: float = 0.1
@@ -55,6 +63,10 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         # Checked before training, not when the metadata is written minutes later.
+        if self.arch not in ARCHITECTURES:
+            raise InputError(f"arch {self.arch!r} must be one of {', '.join(ARCHITECTURES)}")
+        if self.ensemble < 1:
+            raise InputError(f"ensemble {self.ensemble} must be at least 1")
         if not 1 <= self.hop <= self.window:
             raise InputError(
                 f"hop {self.hop} must be between 1 and the window ({self.window} frames)"

@@ -20,6 +20,11 @@ class CalmPolicy(str, Enum):
     neutral = "neutral"
 
 
+class Architecture(str, Enum):
+    bilstm = "bilstm"
+    pool = "pool"
+
+
 @app.command()
 @handle_errors
 def synth(
@@ -158,12 +163,28 @@ def train(
             help="Weigh samples by (1/class frequency) ** this (0 = off, 1 = equal).",
         ),
     ] = 1.0,
+    arch: Annotated[
+        Architecture,
+        typer.Option(
+            help="bilstm: Conv1D + BiLSTM (the founding notes); pool: the window's mean shape "
+            "into a small MLP (ignores motion). Recorded in the metadata."
+        ),
+    ] = Architecture.bilstm,
+    ensemble: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=8,
+            help="Train this many networks (seeds --seed, --seed+1, ...) and average them in "
+            "one model: steadier than any one seed, N times the size and time.",
+        ),
+    ] = 1,
     folds: Annotated[
         int, typer.Option(min=0, help="k-fold by subject (report only; 0 = hold-out).")
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Train the Conv1D+BiLSTM classifier with a subject-independent validation split.
+    """Train the emotion classifier (Conv1D+BiLSTM by default) with a subject-independent split.
 
     Learns from human labels and from a teacher's soft labels (`edge-emo label`) alike.
     """
@@ -186,6 +207,8 @@ def train(
         video_windows=video_windows,
         min_teacher_confidence=min_teacher_confidence,
         patience=patience,
+        arch=arch.value,
+        ensemble=ensemble,
     )
     trainer.train_command(
         data_dir,
