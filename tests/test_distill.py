@@ -277,7 +277,7 @@ def test_label_with_a_people_list_labels_only_those_videos_with_their_person(tmp
     (record,) = json.loads((out / "sources.json").read_text())
     assert record["licence"] == "CC0" and (record["people"], record["videos"]) == (1, 1)
     assert 0 < record["minutes"] <= seconds / 60 + 0.01
-    assert record["labels"] == "human: the --people label of the clip (1 videos)"
+    assert record["labels"] == "human: the --people label of the clip (1 video)"
     assert not (out / "clips" / "left-out.csv").exists()
     people.write_text("video,subject,label\nset/laughing.mp4,anna,joy\n")
     bad = run_cli(

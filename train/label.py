@@ -215,6 +215,10 @@ def label_command(
     return results
 
 
+def _videos(n: int) -> str:
+    return f"{n} video" if n == 1 else f"{n} videos"
+
+
 def source_counts(results: list[LabelResult], subjects: dict[str, tuple[str, bool]]) -> dict:
     """People, videos, minutes with a face and how the labels were made, for sources.json.
 
@@ -222,9 +226,9 @@ def source_counts(results: list[LabelResult], subjects: dict[str, tuple[str, boo
     human = sum(subjects[r.clip][1] for r in results)
     kinds = []
     if human:
-        kinds.append(f"human: the --people label of the clip ({human} videos)")
+        kinds.append(f"human: the --people label of the clip ({_videos(human)})")
     if human < len(results):
-        kinds.append(f"soft: the image teacher per frame ({len(results) - human} videos)")
+        kinds.append(f"soft: the image teacher per frame ({_videos(len(results) - human)})")
     return {
         "people": len({subjects[r.clip][0] for r in results}),
         "videos": len(results),
