@@ -302,3 +302,8 @@ def test_seed_ensemble_trains_each_member_and_converts_to_one_int8_file(tmp_path
         """
     )
     assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-2000:]
+    from edge_emo.train.evaluate import evaluate_command, training_histories
+
+    assert list(training_histories(load_metadata(out).extra)) == ["seed 7", "seed 8"]
+    evaluate_command(out, synth_dir, tmp_path / "report")  # curves: one set per member
+    assert (tmp_path / "report" / "curves.png").stat().st_size > 0

@@ -105,22 +105,34 @@ def plot_confusion(matrix: np.ndarray, labels: list[str], path: Path, title: str
     plt.close(fig)
 
 
-def plot_curves(history: dict, path: Path, title: str) -> None:
+def training_histories(extra: dict) -> dict[str, dict]:
+    """A model's training curves by network: its own, or each ensemble member's by seed."""
+    if extra.get("history"):
+        return {"": extra["history"]}
+    return {f"seed {m['seed']}": m["history"] for m in extra.get("members", []) if m.get("history")}
+
+
+def plot_curves(histories: dict[str, dict], path: Path, title: str) -> None:
+    """Loss and accuracy by epoch, one set of lines per network (`training_histories`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=120)
-    epochs = range(1, len(history.get("loss", [])) + 1)
-    left.plot(epochs, history.get("loss", []), label="train loss")
+    for name, history in histories.items():
+        tag = f", {name}" if name else ""
+        epochs = range(1, len(history.get("loss", [])) + 1)
+        left.plot(epochs, history.get("loss", []), label=f"train loss{tag}")
+        right.plot(epochs, history.get("accuracy", []), label=f"train accuracy (windows){tag}")
+        right.plot(
+            epochs, history.get("val_accuracy", []), label=f"validation accuracy (clips){tag}"
+        )
     left.set_xlabel("epoch")
-    left.legend()
-    right.plot(epochs, history.get("accuracy", []), label="train accuracy (windows)")
-    right.plot(epochs, history.get("val_accuracy", []), label="validation accuracy (clips)")
+    left.legend(fontsize=7)
     right.set_xlabel("epoch")
     right.set_ylim(0, 1)
-    right.legend()
+    right.legend(fontsize=7)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     with atomic_open(path, "wb") as handle:
@@ -184,8 +196,9 @@ def evaluate_command(
         title,
     )
     meta = load_metadata(model_path)
-    if meta.extra.get("history"):
-        plot_curves(meta.extra["history"], out / "curves.png", title)
+    histories = training_histories(meta.extra)
+    if histories:
+        plot_curves(histories, out / "curves.png", title)
     meta.evaluation["evaluate"] = {
         k: report[k] for k in ("data", "subjects", "n", "accuracy", "macro_f1", "window_accuracy")
     } | {"f1": {k: v["f1"] for k, v in report["per_class"].items()}}
