@@ -76,8 +76,10 @@ def print_info() -> None:
             console.print(f"  {name}: {size}, [red]unusable: {escape(str(exc))}[/red]")
             continue
         figure = _accuracy_figure(meta)
+        members = meta.extra.get("train_config", {}).get("ensemble", 1)
+        ensemble = f", {members} networks averaged" if members > 1 else ""
         console.print(
-            f"  {name}: {meta.format} {meta.quantisation.get('mode')}, {size}, labels {len(meta.labels)}, "
+            f"  {name}: {meta.format} {meta.quantisation.get('mode')}{ensemble}, {size}, labels {len(meta.labels)}, "
             f"window {meta.window} @ {meta.fps:g} fps, trained on {escape(meta.training_data_summary)}{figure}; sha256 ok"
         )
     if not Path(default).is_file():

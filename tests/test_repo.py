@@ -77,6 +77,13 @@ def test_info_reports_backend_and_models():
         "face_landmarker.task: ok" in result.stdout
         and "emotion-realfaces-video-int8.tflite" in result.stdout
     )
+    # An ensemble says so (the bundled default is one: three seeds averaged).
+    from edge_runtime.assets import default_model_path
+    from edge_runtime.model.metadata import load_metadata
+
+    members = load_metadata(default_model_path()).extra["train_config"].get("ensemble", 1)
+    shown = " ".join(result.stdout.split())  # Rich wraps long lines
+    assert (f"int8, {members} networks averaged," in shown) == (members > 1), shown
 
 
 def test_ruff_is_clean():
