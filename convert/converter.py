@@ -145,6 +145,13 @@ def to_tflite(model, config, quant: str, calibration: np.ndarray | None = None) 
         return converter.convert()
 
 
+def graph_name(config: TrainConfig, quant: str) -> str:
+    """Which graph was converted, for the sidecar (a pooled model has no LSTM to unroll)."""
+    if config.arch == "pool":
+        return "pool"
+    return "unrolled-lstm" if quant == "int8" else "fused-lstm"
+
+
 def check_ops(model: bytes) -> tuple[list[str], list[str]]:
     """(all op names, forbidden op names) of a flatbuffer."""
     codes = operator_codes(model)
@@ -283,7 +290,7 @@ def convert_command(
         format="tflite",
         quantisation=quantisation_record(classifier, quant)
         | ({"representative_windows": len(calibration)} if calibration is not None else {})
-        | {"graph": "unrolled-lstm" if quant == "int8" else "fused-lstm"},
+        | {"graph": graph_name(config, quant)},
         training_data=meta.training_data,
         evaluation={
             **meta.evaluation,

@@ -262,6 +262,10 @@ def test_pool_architecture_ignores_frame_order_and_builds_in_both_keras():
     keras2 = build_model(config, batch_size=1, api=tf_keras)  # the float conversion graph
     keras2.set_weights(model.get_weights())
     np.testing.assert_allclose(keras2(x), model(x), atol=1e-5)
+    from edge_emo.convert.converter import graph_name
+
+    assert graph_name(config, "int8") == "pool"  # the sidecar names no LSTM it does not have
+    assert graph_name(TrainConfig(), "int8") == "unrolled-lstm"
     with pytest.raises(InputError, match="arch 'gru' must be one of bilstm, pool"):
         TrainConfig(arch="gru")
 
