@@ -234,7 +234,7 @@ def test_label_command_writes_landmarks_soft_labels_and_the_teacher(tmp_path):
         assert sum(probs) == pytest.approx(1, abs=2e-3) and float(row["confidence"]) == max(probs)
     rows = list(csv.DictReader((out / "labels.csv").read_text().splitlines()))
     assert rows == [{"file": "clips/face_clip.csv", "label": "", "subject": "woman",
-                     "soft": "clips/face_clip.teacher.csv"}]  # fmt: skip
+                     "soft": "clips/face_clip.teacher.csv", "video": FACE_CLIP.as_posix()}]  # fmt: skip
     record = json.loads((out / "teacher.json").read_text())
     assert record["name"] == "fer2013-mini-xception" and len(record["sha256"]) == 64
     dataset = load_dataset(out, workers=1)
@@ -266,7 +266,8 @@ def test_label_with_a_people_list_labels_only_those_videos_with_their_person(tmp
     assert "1 of 2 videos listed" in result.stdout
     rows = list(csv.DictReader((out / "labels.csv").read_text().splitlines()))
     assert rows == [{"file": "clips/laughing.csv", "label": "happiness", "subject": "anna",
-                     "soft": "clips/laughing.teacher.csv"}]  # fmt: skip
+                     "soft": "clips/laughing.teacher.csv",
+                     "video": (videos / "laughing.mp4").as_posix()}]  # fmt: skip
     # The model card's counts are measured, not typed: 1 person, 1 video, minutes with a face.
     landmarks = list(
         csv.DictReader(
@@ -285,6 +286,24 @@ def test_label_with_a_people_list_labels_only_those_videos_with_their_person(tmp
     )
     assert bad.returncode == 2 and "label 'joy' is not one of" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_label_never_overwrites_one_video_with_another_of_the_same_name(tmp_path):
+    short = FACE_CLIP.with_name("vfr_24_12fps.mp4")
+    for camera in ("front", "side"):
+        (tmp_path / camera).mkdir()
+        shutil.copy(short, tmp_path / camera / "GOPR0001.mp4")
+    out = tmp_path / "data"
+    for camera in ("front", "side", "front"):  # the last run relabels the first video
+        result = run_cli("label", str(tmp_path / camera / "GOPR0001.mp4"), "-o", str(out))
+        assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((out / "labels.csv").read_text().splitlines()))
+    assert [(r["file"], r["video"]) for r in rows] == [
+        ("clips/GOPR0001.csv", (tmp_path / "front" / "GOPR0001.mp4").as_posix()),
+        ("clips/side-GOPR0001.csv", (tmp_path / "side" / "GOPR0001.mp4").as_posix()),
+    ]
+    assert (out / "clips" / "side-GOPR0001.teacher.csv").is_file()
+    assert len(load_dataset(out, workers=1).clips) == 2
 
 
 def test_label_source_is_recorded_and_reaches_the_models_metadata(tmp_path):

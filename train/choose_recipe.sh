@@ -65,10 +65,11 @@ rows = [r for r in csv.DictReader(open(data / "labels.csv")) if r["subject"] in 
 seconds = [("video", "second", "label", "note")]
 for row in rows:
     stem = Path(row["file"]).stem
-    video = next((p for p in sorted(videos.rglob(f"{stem}.*")) if p.suffix != ".csv"), None)
+    video = Path(row["video"]) if row.get("video") else next(  # folders labelled before `video`
+        (p for p in sorted(videos.rglob(f"{stem}.*")) if p.suffix != ".csv"), None)
     if video is None:
         sys.exit(f"no video for {stem} under {videos}")
-    for link, target in ((out / "val-videos" / video.name, video),
+    for link, target in ((out / "val-videos" / f"{stem}{video.suffix}", video),  # the clip's name
                          (out / "val-labelled" / "clips" / f"{stem}.teacher.csv", data / row["soft"])):
         link.unlink(missing_ok=True)
         link.symlink_to(target.resolve())

@@ -4,8 +4,10 @@ For each video it writes, into the output folder:
 - `clips/<name>.csv`: the landmark CSV of `edge-emo extract` (the very landmarks inference sees),
 - `clips/<name>.teacher.csv`: per frame the teacher's 7 probabilities (LABELS order) and
   its confidence (the top probability), empty where no face was tracked,
-and adds a row `file,label,subject,soft` to `labels.csv` (label empty: the soft labels
-are the target). With `--people FILE.csv` (columns `video,subject,label`) only the videos
+and adds a row `file,label,subject,soft,video` to `labels.csv` (label empty: the soft labels
+are the target; `video`: the file it came from). A clip is named by its video's stem; when
+another video of the folder already holds that name (two cameras' `GOPR0001.mp4`), by
+`<parent folder>-<stem>`, so nothing labelled is overwritten by a different video. With `--people FILE.csv` (columns `video,subject,label`) only the videos
 it lists are labelled, each with its person and, where a person gave one, a human label
 that wins over the teacher. `teacher.json` records the teacher's name, config and sha256, so a
 data set labelled by another teacher can never be mixed in silently.
@@ -31,7 +33,7 @@ from edge_runtime.sources.video import read_video
 
 from .teacher import ImageTeacher
 
-LABELS_HEADER = ("file", "label", "subject", "soft")
+LABELS_HEADER = ("file", "label", "subject", "soft", "video")
 TEACHER_HEADER = ("frame", "timestamp", "face", "confidence", *LABELS)
 TEACHER_RECORD = "teacher.json"
 
@@ -142,6 +144,20 @@ def read_people(path: Path) -> dict[str, Person]:
     return people
 
 
+def clip_name(video: Path, rows: dict[str, dict]) -> str:
+    """A name for `video`'s clip that no other video in `rows` (a folder's labels.csv) holds:
+    its stem, else `<parent>-<stem>`, else that with `-2`, `-3`... Relabelling a video (or a
+    row from before labels.csv recorded videos) keeps its name."""
+    own = os.path.realpath(video)
+    base = f"{video.parent.name}-{video.stem}" if video.parent.name else video.stem
+    candidates = [video.stem, base]
+    for name in candidates + [f"{base}-{n}" for n in range(2, len(rows) + 3)]:
+        holder = rows.get(name, {}).get("video")
+        if not holder or os.path.realpath(holder) == own:
+            return name
+    raise AssertionError("unreachable: more names than rows")
+
+
 def _listed(video: Path, people: dict[str, Person]) -> Person | None:
     """The `--people` row whose path the video's path ends with."""
     text = video.as_posix()
@@ -194,12 +210,14 @@ def label_command(
     options = FaceLandmarkerOptions()
     for video in files:
         person = chosen[video] if listed is not None else Person(subject or "", "")
-        result = label_video(video, out_dir, teacher, options=options)
-        rows[result.clip] = {
-            "file": f"clips/{result.clip}.csv",
+        name = clip_name(video, rows)
+        result = label_video(video, out_dir, teacher, name=name, options=options)
+        rows[name] = {
+            "file": f"clips/{name}.csv",
             "label": person.label,
-            "subject": person.subject or result.clip,
-            "soft": f"clips/{result.clip}.teacher.csv",
+            "subject": person.subject or name,
+            "soft": f"clips/{name}.teacher.csv",
+            "video": video.as_posix(),
         }
         subjects[result.clip] = (rows[result.clip]["subject"], bool(person.label))
         _write_rows(out_dir / "labels.csv", rows)  # after every video: nothing done is lost
