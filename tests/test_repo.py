@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -123,3 +124,33 @@ def test_wheel_has_no_generic_top_level_names_and_ships_the_models(tmp_path):
     assert any("ai-edge-litert" in line for line in base) and any(
         "mediapipe" in line for line in base
     )
+
+
+def test_every_recorded_training_video_source_is_labelled_and_people_stay_apart():
+    """train/sources.tsv, the people lists and the rebuild script agree: each training video
+    folder is labelled by the rebuild, each listed video lies in a recorded folder, and no
+    person is both a training and a validation person."""
+    rows = [
+        line.split("\t")
+        for line in (REPO / "train" / "sources.tsv").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    folders = {role: {row[4] for row in rows if row[0] == role} for role in ("train", "validation")}
+    rebuild = (REPO / "train" / "rebuild_default_model.sh").read_text()
+    labelled = re.findall(r'edge-emo label "\$sources"/(\S+)', rebuild)  # globs, {a,b} lists
+    video_folders = {f for f in folders["train"] if f.startswith("videos-train/")}
+    for folder in video_folders:
+        assert any(
+            fnmatch.fnmatch(folder, glob) or glob.startswith(folder + "/") for glob in labelled
+        ), f"{folder} is never labelled"
+
+    def people(name: str, prefix: str, recorded: set[str]) -> set[str]:
+        lines = (REPO / "train" / "labels" / name).read_text().splitlines()[1:]
+        for line in lines:
+            video = line.split(",")[0]
+            assert any(f"{prefix}{video}".startswith(f + "/") for f in recorded), video
+        return {line.split(",")[1] for line in lines}
+
+    training = people("video-people.csv", "videos-train/", video_folders)
+    validation = people("validation-people.csv", "videos-val/", folders["validation"])
+    assert training and validation and not training & validation
