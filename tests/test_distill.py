@@ -20,7 +20,7 @@ from edge_emo.train.splits import holdout_split, split_from_record
 from edge_emo.train.teacher import DEFAULT_TEACHER, ImageTeacher, crop_face, face_crop_box
 from edge_emo.train.windows import clip_windows, random_crops, window_target
 from edge_runtime.features.landmarks import interocular_distance
-from edge_runtime.features.normalise import NormalisationSpec
+from edge_runtime.features.normalise import NormalisationSpec, face_centre
 from edge_runtime.labels import LABELS
 
 # --------------------------------------------------------------------------- pure parts
@@ -77,6 +77,25 @@ def test_augmentation_moves_points_like_a_tracker():
     assert 1 <= lost.sum() <= 5 and np.ptp(np.flatnonzero(lost)) == lost.sum() - 1  # one run
     kept = out[~lost]
     assert np.allclose(interocular_distance(kept), interocular_distance(window[~lost]))  # rigid
+
+
+def test_mirror_augmentation_reflects_the_face_and_keeps_point_roles():
+    from edge_emo.train.synth import symmetric_neutral
+
+    rng = np.random.default_rng(0)
+    window = random_face(rng)
+    mirror_only = AugmentOptions(jitter=0, rotate_deg=0, scale=0, drop_prob=0, mirror_prob=1.0)
+    out = augment_window(window, rng, mirror_only)
+    # Point 36 (the image-left eye's outer corner) now sits where point 45 (the other eye's
+    # outer corner) was reflected: x mirrored about the face centre, y unchanged.
+    centre_x = face_centre(window).mean(axis=0)[0]
+    assert np.allclose(out[:, 36, 0], 2 * centre_x - window[:, 45, 0])
+    assert np.allclose(out[:, 36, 1], window[:, 45, 1])
+    assert np.allclose(interocular_distance(out), interocular_distance(window))
+    assert np.allclose(augment_window(out, rng, mirror_only), window)  # twice = identity
+    face = np.repeat(symmetric_neutral()[None], 4, axis=0) * 50 + 200  # a symmetric face
+    assert np.allclose(augment_window(face, rng, mirror_only), face)
+    assert AugmentOptions().mirror_prob == 0  # off unless asked for (`train --mirror`)
 
 
 def test_stills_become_windows_and_soft_only_clips_train():

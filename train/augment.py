@@ -29,6 +29,7 @@ class AugmentOptions:
     drop_max: int = 8  # longest lost run, frames (gaps <= 15 are bridged by windowing)
     talk_prob: float = 0.0  # chance that a window gets speech-like jaw/lip motion and blinks
     talk_amp: float = 0.10  # largest jaw opening, in inter-ocular distances
+    mirror_prob: float = 0.0  # chance that a window is reflected left-right (a mirrored person)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -36,7 +37,12 @@ class AugmentOptions:
     @property
     def off(self) -> bool:
         return not (
-            self.jitter or self.rotate_deg or self.scale or self.drop_prob or self.talk_prob
+            self.jitter
+            or self.rotate_deg
+            or self.scale
+            or self.drop_prob
+            or self.talk_prob
+            or self.mirror_prob
         )
 
 
@@ -61,6 +67,16 @@ def talking(n: int, rng: np.random.Generator, amp: float) -> np.ndarray:
     return disp
 
 
+def mirror_window(points: np.ndarray, centre_x: float) -> np.ndarray:
+    """(T, 68, 2) points reflected about the vertical line x = centre_x, each point moved to
+    its mirror partner's index (left eye corner <-> right eye corner), so it is a face again."""
+    from .synth import MIRROR
+
+    out = np.array(points, dtype=np.float64, copy=True)
+    out[..., 0] = 2 * centre_x - out[..., 0]
+    return out[:, list(MIRROR)]
+
+
 def augment_window(
     points: np.ndarray, rng: np.random.Generator, options: AugmentOptions
 ) -> np.ndarray:
@@ -75,6 +91,8 @@ def augment_window(
     if options.talk_prob and rng.random() < options.talk_prob:
         out += talking(len(out), rng, options.talk_amp) * iod  # before the head rolls
     centre = face_centre(out[tracked]).mean(axis=0)
+    if options.mirror_prob and rng.random() < options.mirror_prob:
+        out = mirror_window(out, float(centre[0]))
     angle = np.deg2rad(rng.uniform(-options.rotate_deg, options.rotate_deg))
     sx, sy = 1 + rng.uniform(-options.scale, options.scale, size=2)
     cos, sin = np.cos(angle), np.sin(angle)

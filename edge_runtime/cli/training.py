@@ -101,6 +101,14 @@ def train(
             help="Share of windows that also get speech-like mouth motion and blinks.",
         ),
     ] = 0.0,
+    mirror: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of training windows reflected left-right (a mirrored person).",
+        ),
+    ] = 0.0,
     clips_per_epoch: Annotated[
         int,
         typer.Option(
@@ -194,7 +202,7 @@ def train(
     from edge_runtime.features.normalise import NormalisationSpec
 
     config = config_module.TrainConfig(
-        augment=augment_module.AugmentOptions(talk_prob=talk)
+        augment=augment_module.AugmentOptions(talk_prob=talk, mirror_prob=mirror)
         if augment
         else augment_module.NO_AUGMENT,
         clips_per_epoch=clips_per_epoch,
