@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from edge_runtime.features.landmarks import interocular_distance
+from edge_runtime.features.landmarks import IBUG68_MIRROR, interocular_distance
 from edge_runtime.features.normalise import face_centre
 
 
@@ -70,11 +70,9 @@ def talking(n: int, rng: np.random.Generator, amp: float) -> np.ndarray:
 def mirror_window(points: np.ndarray, centre_x: float) -> np.ndarray:
     """(T, 68, 2) points reflected about the vertical line x = centre_x, each point moved to
     its mirror partner's index (left eye corner <-> right eye corner), so it is a face again."""
-    from .synth import MIRROR
-
     out = np.array(points, dtype=np.float64, copy=True)
     out[..., 0] = 2 * centre_x - out[..., 0]
-    return out[:, list(MIRROR)]
+    return out[:, list(IBUG68_MIRROR)]
 
 
 def augment_window(

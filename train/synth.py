@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.atomic import write_text
+from edge_runtime.features.landmarks import IBUG68_MIRROR
 from edge_runtime.labels import LABELS
 
 # fmt: off
@@ -54,21 +55,12 @@ NEUTRAL_MEASURED = np.array([
 ])
 """Measured neutral face (see module docstring), x right, y down, IOD units."""
 
-MIRROR = (
-    16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
-    26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
-    27, 28, 29, 30, 35, 34, 33, 32, 31,
-    45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
-    54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,
-    64, 63, 62, 61, 60, 67, 66, 65,
-)
-"""The iBUG point that mirrors each point across the face's vertical axis."""
 # fmt: on
 
 
 def symmetric_neutral() -> np.ndarray:
     """NEUTRAL_MEASURED averaged with its mirror image, centred on the nose bridge."""
-    mirrored = NEUTRAL_MEASURED[list(MIRROR)] * np.array([-1.0, 1.0])
+    mirrored = NEUTRAL_MEASURED[list(IBUG68_MIRROR)] * np.array([-1.0, 1.0])
     face = (NEUTRAL_MEASURED + mirrored) / 2
     face[:, 0] -= face[27:31, 0].mean()
     return face

@@ -39,6 +39,18 @@ IBUG68_FROM_MESH: tuple[tuple[int, ...], ...] = (
 # fmt: on
 """Mesh indices averaged for each iBUG point (iris points 468-477 are never used: they follow gaze)."""
 
+# fmt: off
+IBUG68_MIRROR: tuple[int, ...] = (
+    16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
+    26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
+    27, 28, 29, 30, 35, 34, 33, 32, 31,
+    45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
+    54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,
+    64, 63, 62, 61, 60, 67, 66, 65,
+)
+# fmt: on
+"""The iBUG point that mirrors each point across the face's vertical axis (36 <-> 45, ...)."""
+
 MAPPING_ERROR_IOD: dict[str, float] = {
     "jaw": 0.055,
     "brows": 0.039,
