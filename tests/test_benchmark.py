@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pytest
 from conftest import FACE_CLIP, require_mosquitto, run_cli
 
 from edge_emo.benchmarks.model_latency import latency_stats
@@ -68,3 +70,19 @@ def test_mqtt_queue_script_smoke():
     figures = mqtt_queue.main(["--entries", "200"])
     assert figures["dropped_at_bound"] == 100 and figures["drained"] == 200
     assert figures["left"] == 0 and figures["size_on_disk_mb"] > 0
+
+
+def test_mapping_symmetry_finds_a_point_placed_higher_on_one_side_only():
+    from edge_emo.benchmarks.mapping_symmetry import systematic_asymmetry
+    from edge_emo.train.synth import symmetric_neutral
+
+    rng = np.random.default_rng(0)
+    faces = symmetric_neutral()[None] * 80 + rng.uniform(100, 300, size=(50, 1, 2))
+    assert np.abs(systematic_asymmetry(faces)).max() < 1e-9  # mirror-symmetric: no bias
+    iod = 80 * (symmetric_neutral()[45, 0] - symmetric_neutral()[36, 0])
+    faces[:, 2, 1] -= 0.1 * iod  # jaw point 2 sits higher in every face; 14 does not
+    bias = systematic_asymmetry(faces)
+    assert bias[2, 1] == pytest.approx(0.1, abs=1e-3) and bias[14, 1] == pytest.approx(
+        -0.1, abs=1e-3
+    )
+    assert np.abs(np.delete(bias, [2, 14], axis=0)).max() < 0.01
