@@ -7,8 +7,9 @@ For each video it writes, into the output folder:
 and adds a row `file,label,subject,soft,video` to `labels.csv` (label empty: the soft labels
 are the target; `video`: the file it came from). A clip is named by its video's stem; when
 another video of the folder already holds that name (two cameras' `GOPR0001.mp4`), by
-`<parent folder>-<stem>`, so nothing labelled is overwritten by a different video. With `--people FILE.csv` (columns `video,subject,label`) only the videos
-it lists are labelled, each with its person and, where a person gave one, a human label
+`<parent folder>-<stem>`, so nothing labelled is overwritten by a different video.
+With `--people FILE.csv` (columns `video,subject,label`) only the videos it lists are
+labelled, each with its person and, where a person gave one, a human label
 that wins over the teacher. `teacher.json` records the teacher's name, config and sha256, so a
 data set labelled by another teacher can never be mixed in silently.
 """
@@ -219,7 +220,7 @@ def label_command(
             "soft": f"clips/{name}.teacher.csv",
             "video": video.as_posix(),
         }
-        subjects[result.clip] = (rows[result.clip]["subject"], bool(person.label))
+        subjects[name] = (rows[name]["subject"], bool(person.label))
         _write_rows(out_dir / "labels.csv", rows)  # after every video: nothing done is lost
         write_text(record_path, json.dumps(record, indent=2) + "\n")
         results.append(result)
