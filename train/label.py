@@ -5,9 +5,10 @@ For each video it writes, into the output folder:
 - `clips/<name>.teacher.csv`: per frame the teacher's 7 probabilities (LABELS order) and
   its confidence (the top probability), empty where no face was tracked,
 and adds a row `file,label,subject,soft,video` to `labels.csv` (label empty: the soft labels
-are the target; `video`: the file it came from). A clip is named by its video's stem; when
-another video of the folder already holds that name (two cameras' `GOPR0001.mp4`), by
-`<parent folder>-<stem>`, so nothing labelled is overwritten by a different video.
+are the target; `video`: the absolute path of the file it came from). A clip is named by its
+video's stem; when another video of the folder already holds that name (two cameras'
+`GOPR0001.mp4`), by `<parent folder>-<stem>`, so nothing labelled is overwritten by a
+different video.
 With `--people FILE.csv` (columns `video,subject,label`) only the videos it lists are
 labelled, each with its person and, where a person gave one, a human label
 that wins over the teacher. `teacher.json` records the teacher's name, config and sha256, so a
@@ -218,7 +219,7 @@ def label_command(
             "label": person.label,
             "subject": person.subject or name,
             "soft": f"clips/{name}.teacher.csv",
-            "video": video.as_posix(),
+            "video": video.absolute().as_posix(),  # names stay apart whatever the cwd
         }
         subjects[name] = (rows[name]["subject"], bool(person.label))
         _write_rows(out_dir / "labels.csv", rows)  # after every video: nothing done is lost
