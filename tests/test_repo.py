@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import shutil
 import subprocess
@@ -154,3 +155,51 @@ def test_every_recorded_training_video_source_is_labelled_and_people_stay_apart(
     training = people("video-people.csv", "videos-train/", video_folders)
     validation = people("validation-people.csv", "videos-val/", folders["validation"])
     assert training and validation and not training & validation
+
+
+def test_get_sources_copies_folders_and_files_and_unpacks_zips_from_a_local_mirror(tmp_path):
+    """train/get_sources.sh with MIRRORS: a folder, a single file and a zipped folder of clips,
+    each at its recorded commit, nothing downloaded."""
+    repo = tmp_path / "mirrors" / "someone+clips" / "repo"
+    (repo / "samples" / "tree").mkdir(parents=True)
+    (repo / "samples" / "tree" / "a.mp4").write_bytes(b"clip a")
+    (repo / "samples" / "b.mp4").write_bytes(b"clip b")
+    with zipfile.ZipFile(repo / "samples" / "more.zip", "w") as z:
+        z.writestr("Input/c.mp4", b"clip c")
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+    }
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "clips"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    (repo / "samples" / "b.mp4").write_bytes(b"changed after the commit")
+    tsv = tmp_path / "sources.tsv"
+    tsv.write_text(
+        "# role\trepository\tcommit\tpath\tfolder\n"
+        + "".join(
+            f"train\tsomeone/clips\t{commit}\t{path}\t{folder}\n"
+            for path, folder in (
+                ("samples/tree", "v/tree"),
+                ("samples/b.mp4", "v/one"),
+                ("samples/more.zip", "v/zipped"),
+            )
+        )
+    )
+    dest = tmp_path / "sources"
+    subprocess.run(
+        ["bash", str(REPO / "train" / "get_sources.sh"), str(dest)],
+        check=True,
+        env={**env, "MIRRORS": str(tmp_path / "mirrors"), "SOURCES_TSV": str(tsv)},
+        capture_output=True,
+    )
+    assert (dest / "v/tree/a.mp4").read_bytes() == b"clip a"
+    assert (dest / "v/one/b.mp4").read_bytes() == b"clip b"  # the commit's, not the work tree's
+    assert (dest / "v/zipped/Input/c.mp4").read_bytes() == b"clip c"
+    assert sorted(p.name for p in (dest / "v/zipped").iterdir()) == ["Input"]  # zip removed

@@ -2,12 +2,14 @@
 # Copy the real-face sources listed in train/sources.tsv into $1 (default build/sources),
 # each path at its recorded commit. Needs git and network access to GitHub; ~130 MB.
 # With a local mirror of a repository (a bare git directory), set MIRRORS=DIR holding
-# DIR/<owner>+<name>/repo (or .../repo/.git) and nothing is downloaded.
+# DIR/<owner>+<name>/repo (or .../repo/.git) and nothing is downloaded. A path ending in .zip
+# (a repository's zipped sample clips) is unpacked into its folder. SOURCES_TSV=FILE reads
+# another list of the same form (the tests use it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=${1:-build/sources}
 mkdir -p "$dest"
-grep -v '^#' train/sources.tsv | while IFS=$'\t' read -r role repo commit path folder; do
+grep -v '^#' "${SOURCES_TSV:-train/sources.tsv}" | while IFS=$'\t' read -r role repo commit path folder; do
     [ -n "$repo" ] || continue
     target="$dest/$folder"
     mkdir -p "$target"
@@ -27,6 +29,9 @@ grep -v '^#' train/sources.tsv | while IFS=$'\t' read -r role repo commit path f
     echo "$role: $repo@${commit:0:12}:$path -> $target"
     if [ "$(git --git-dir="$git_dir" cat-file -t "$commit:$path")" = "tree" ]; then
         git --git-dir="$git_dir" archive "$commit" "$path" | tar -x -C "$target" --strip-components="$(tr -cd / <<<"$path" | wc -c | awk '{print $1 + 1}')"
+    elif [[ $path == *.zip ]]; then
+        git --git-dir="$git_dir" show "$commit:$path" > "$target/.source.zip"
+        python3 -m zipfile -e "$target/.source.zip" "$target" && rm "$target/.source.zip"
     else
         git --git-dir="$git_dir" show "$commit:$path" > "$target/$(basename "$path")"
     fi
