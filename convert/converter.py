@@ -171,6 +171,24 @@ def quantisation_record(classifier: EmotionClassifier, quant: str) -> dict:
     return detail
 
 
+def parse_class_prior(items: list[str], labels: list[str]) -> dict[str, float]:
+    """["neutral=1.5", ...] -> {"neutral": 1.5}; a malformed item or unknown label is an InputError."""
+    prior: dict[str, float] = {}
+    for item in items:
+        label, _, value = item.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = float("nan")
+        if label not in labels or not 0 < weight < float("inf"):
+            raise InputError(
+                f"--class-prior {item}: expected LABEL=WEIGHT with a positive weight and a label "
+                f"of the model ({', '.join(labels)})"
+            )
+        prior[label] = weight
+    return prior
+
+
 def convert_command(
     model_path: Path,
     data_dir: Path,
@@ -181,9 +199,14 @@ def convert_command(
     max_drop: float = 1.5,
     calm: str = "drop",
     representative: int = REPRESENTATIVE_WINDOWS,
+    class_prior: list[str] | None = None,
     log=None,
 ) -> tuple[Path, GateReport]:
-    """Convert, gate, and write `output` + sidecar; raises GateError (and writes nothing) on failure."""
+    """Convert, gate, and write `output` + sidecar; raises GateError (and writes nothing) on failure.
+
+    `class_prior` ("neutral=1.5", ...) goes into the sidecar: the runtime multiplies every
+    window's probabilities by it (the gates compare the model's own outputs, without it).
+    """
     import keras
     from rich.console import Console
 
@@ -202,6 +225,7 @@ def convert_command(
             f"{sidecar_path(model_path)}: no train_config; was this model made by `edge-emo train`?"
         )
     config = TrainConfig.from_dict(meta.extra["train_config"])
+    prior = parse_class_prior(class_prior or [], meta.labels)
     output = output or model_path.with_name(f"{model_path.stem}-{quant}.tflite")
     if output.suffix != ".tflite":
         raise InputError(f"{output}: the output must end in .tflite")
@@ -292,6 +316,7 @@ def convert_command(
         | ({"representative_windows": len(calibration)} if calibration is not None else {})
         | {"graph": graph_name(config, quant)},
         training_data=meta.training_data,
+        class_prior=prior,
         evaluation={
             **meta.evaluation,
             "conversion": {

@@ -83,9 +83,12 @@ def test_info_reports_backend_and_models():
     from edge_runtime.assets import default_model_path
     from edge_runtime.model.metadata import load_metadata
 
-    members = load_metadata(default_model_path()).extra["train_config"].get("ensemble", 1)
+    meta = load_metadata(default_model_path())
+    members = meta.extra["train_config"].get("ensemble", 1)
     shown = " ".join(result.stdout.split())  # Rich wraps long lines
     assert (f"int8, {members} networks averaged," in shown) == (members > 1), shown
+    for label, weight in meta.class_prior.items():  # and a class prior, if it has one
+        assert f", {label} x{weight:g}," in shown, shown
 
 
 def test_ruff_is_clean():

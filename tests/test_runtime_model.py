@@ -39,6 +39,8 @@ def test_metadata_round_trip_and_hash(tmp_path):
         ({"input_layout": "y,x"}, "laid out"),
         ({"normalisation": {"name": "mystery"}}, "unknown normalisation"),
         ({"schema_version": 99}, "schema_version"),
+        ({"class_prior": {"b": 2.0}}, "class_prior"),
+        ({"class_prior": {"a": 0}}, "class_prior"),
     ],
 )
 def test_invalid_metadata_is_refused(tmp_path, change, message):
@@ -85,6 +87,27 @@ def test_default_model_runs_and_lists_builtin_ops_only():
     assert probs.shape == (7,) and probs.sum() == pytest.approx(1.0) and (probs >= 0).all()
     with pytest.raises(ValueError, match="shape"):
         classifier.predict(np.zeros((meta.window + 1, 136)))
+
+
+@needs_tf
+def test_a_class_prior_in_the_sidecar_reweights_every_window_and_renormalises(tmp_path):
+    """class_prior multiplies the model's probabilities per label (a prior-shift correction)."""
+    path = default_model_path()
+    plain = EmotionClassifier.from_file(path)
+    copy = tmp_path / "m.tflite"
+    shutil.copy(path, copy)
+    meta = load_metadata(path)
+    meta.class_prior = {"neutral": 2.0, "anger": 0.5}
+    write_metadata(copy, meta)
+    weighted = EmotionClassifier.from_file(copy)
+    assert load_metadata(copy).class_prior == {"neutral": 2.0, "anger": 0.5}
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        window = rng.normal(0, 0.5, (meta.window, 136))
+        p = plain.predict(window)
+        w = np.where(np.array(meta.labels) == "neutral", 2.0, 1.0)
+        w[meta.labels.index("anger")] = 0.5
+        assert weighted.predict(window) == pytest.approx(p * w / (p * w).sum())
 
 
 @needs_tf

@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import needs_tf, run_without_tensorflow
+from conftest import needs_tf, run_cli, run_without_tensorflow
 
 from edge_runtime.errors import GateError, InputError
 from edge_runtime.labels import LABELS
@@ -140,6 +140,26 @@ def test_failed_quality_gate_writes_nothing(tmp_path, tiny_model, synth_dir):
             log=lambda *a: None,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_convert_records_a_class_prior_and_refuses_a_malformed_one(tmp_path, tiny_model, synth_dir):
+    """`convert --class-prior neutral=1.5` lands in the sidecar (the runtime applies it); a
+    label the model lacks or a weight that is not positive is a one-line error, nothing written."""
+    out = tmp_path / "m.tflite"
+    common = [str(tiny_model), "-d", str(synth_dir), "--quant", "float32", "--min-agreement", "0",
+              "--max-drop", "100", "-o", str(out)]  # fmt: skip
+    for bad in ("calm=2", "neutral=0", "neutral"):
+        result = run_cli("convert", *common, "--class-prior", bad)
+        assert (
+            result.returncode == 2
+            and f"--class-prior {bad}: expected LABEL=WEIGHT" in result.stderr
+        )
+        assert "Traceback" not in result.stderr and not out.exists()
+    result = run_cli(
+        "convert", *common, "--class-prior", "neutral=1.5", "--class-prior", "fear=0.5"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert load_metadata(out).class_prior == {"neutral": 1.5, "fear": 0.5}
 
 
 def test_naive_lstm_export_with_flex_ops_is_rejected():

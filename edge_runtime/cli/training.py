@@ -334,6 +334,13 @@ def convert(
         float, typer.Option(help="Gate: largest accuracy drop allowed, in points.")
     ] = 1.5,
     calm: Annotated[CalmPolicy, typer.Option()] = CalmPolicy.drop,
+    class_prior: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="LABEL=WEIGHT, repeatable: multiply that class's probability in every window "
+            "(a prior-shift correction, e.g. neutral=1.5), recorded in the sidecar."
+        ),
+    ] = None,
 ) -> None:
     """Convert a Keras model to TFLite (int8 by default) behind op, agreement and accuracy gates."""
     converter = train_module("convert.converter")
@@ -345,4 +352,5 @@ def convert(
         min_agreement=min_agreement,
         max_drop=max_drop,
         calm=calm.value,
+        class_prior=class_prior,
     )

@@ -70,6 +70,7 @@ class EmotionClassifier:
         self.backend = backend
         self._input = interpreter.get_input_details()[0]
         self._output = interpreter.get_output_details()[0]
+        self._prior = metadata.prior_weights()
         self._check_shapes()
 
     @classmethod
@@ -149,8 +150,11 @@ class EmotionClassifier:
         raw = self._interpreter.get_tensor(self._output["index"])[0]
         probs = _dequantise(raw, self._output).astype(np.float64)
         probs = np.clip(probs, 0.0, None)
+        if self._prior is not None:
+            probs = probs * self._prior
         total = probs.sum()
-        # int8 outputs are steps of 1/256; renormalise so every result sums to exactly 1.
+        # int8 outputs are steps of 1/256 (and a class prior rescales them): renormalise so
+        # every result sums to exactly 1.
         return probs / total if total > 0 else np.full(len(probs), 1.0 / len(probs))
 
     def predict_batch(self, windows: np.ndarray) -> np.ndarray:

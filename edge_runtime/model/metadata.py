@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from edge_runtime.assets import sha256_file
 from edge_runtime.atomic import write_text
 from edge_runtime.errors import ModelError
@@ -39,6 +41,9 @@ class ModelMetadata:
     quantisation: dict[str, Any] = field(default_factory=lambda: {"mode": "float32"})
     training_data: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
+    # Per-label multipliers on every window's probabilities before they are renormalised: a
+    # prior-shift correction chosen on validation people (labels not named keep 1).
+    class_prior: dict[str, float] = field(default_factory=dict)
     sha256: str = ""
     created: str = ""
     schema_version: int = SCHEMA_VERSION
@@ -48,6 +53,12 @@ class ModelMetadata:
     def synthetic(self) -> bool:
         """True when the model was trained on synthetic data (every output must say so)."""
         return bool(self.training_data.get("synthetic", False))
+
+    def prior_weights(self) -> np.ndarray | None:
+        """`class_prior` as one weight per label in label order, or None when there is none."""
+        if not self.class_prior:
+            return None
+        return np.array([self.class_prior.get(label, 1.0) for label in self.labels])
 
     @property
     def training_data_summary(self) -> str:
@@ -78,6 +89,7 @@ class ModelMetadata:
                 quantisation=dict(data.get("quantisation", {})),
                 training_data=dict(data.get("training_data", {})),
                 evaluation=dict(data.get("evaluation", {})),
+                class_prior={str(k): float(v) for k, v in data.get("class_prior", {}).items()},
                 sha256=str(data.get("sha256", "")),
                 created=str(data.get("created", "")),
                 schema_version=version,
@@ -101,6 +113,11 @@ class ModelMetadata:
             problems.append(
                 f"input must be {NUM_FEATURES} features laid out {INPUT_LAYOUT}, "
                 f"got {self.num_features} as {self.input_layout}"
+            )
+        unknown = sorted(set(self.class_prior) - set(self.labels))
+        if unknown or any(not 0 < w < float("inf") for w in self.class_prior.values()):
+            problems.append(
+                f"class_prior must map known labels to positive numbers (unknown: {unknown})"
             )
         if problems:
             raise ModelError(f"{source}: invalid model metadata ({'; '.join(problems)})")
