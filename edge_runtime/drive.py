@@ -64,6 +64,8 @@ def timeline_header(
         header["faces"] = faces
     if meta.training_data.get("licence"):
         header["model"]["licence"] = meta.training_data["licence"]
+    if meta.class_prior:  # the probabilities below already carry it
+        header["model"]["class_prior"] = dict(meta.class_prior)
     if meta.synthetic:
         header["notice"] = (
             "The model was trained on SYNTHETIC prototype expressions, not real faces or RAVDESS."

@@ -32,7 +32,9 @@ def check_timeline(doc: dict, path) -> None:
     # The default model learned from real faces; it says so, and which terms it inherits.
     assert doc["model"]["sha256"] and doc["model"]["synthetic"] is False and "notice" not in doc
     assert "non-commercial" in doc["model"]["licence"]
-    assert doc["window"]["frames"] == load_metadata(default_model_path()).window  # 30: 1 s
+    meta = load_metadata(default_model_path())
+    assert doc["model"].get("class_prior", {}) == meta.class_prior  # what the probs carry
+    assert doc["window"]["frames"] == meta.window  # 30: 1 s
     assert doc["window"]["fps"] == 30
     seconds = doc["seconds"]
     assert len(seconds) == math.ceil(duration(path) - 1e-6)
