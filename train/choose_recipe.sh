@@ -10,9 +10,15 @@
 #                                                     # VIDEOS: a folder holding the videos it
 #                                                     # labelled, e.g. build/sources
 #   VAL_SPLIT=17 train/choose_recipe.sh DATA build/sources OUT
-#       # 17 validation people: the 5 above and the 12 of train/labels/validation-people.csv
-#       # (build/sources/videos-val, from train/get_sources.sh), labelled into a copy of DATA
-#       # so that DATA, and a model built from it, never holds them.
+#       # 17 validation people: the 5 above and the 12 of spectre and smirk in
+#       # train/labels/validation-people.csv (build/sources/videos-val, from
+#       # train/get_sources.sh), labelled into a copy of DATA so that DATA, and a model built
+#       # from it, never holds them.
+#   VAL_SPLIT=36 train/choose_recipe.sh DATA build/sources OUT
+#       # 36 people, the recipe-choosing split since 2026-12-01: the 17 and all 19 more of
+#       # validation-people.csv (VoxCeleb2 clips of PC-AVS, EDTalk, IP_LAP, DPE, DaGAN,
+#       # headGAN), with the seconds a person labelled by viewing their frames
+#       # (train/labels/validation-seconds.csv) added to M.
 #
 # The default model's recipe was chosen with these variants (2026-11-30, the model card's
 # tables; V3, V4-V5, then V7-V8 and V4h added after the earlier ones had run, before they
@@ -27,11 +33,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?training folder}; videos=${2:?folder of the training videos}; out=${3:?output folder}
 people=${VAL_PEOPLE:-vid-mead-W011,vid-furious1,vid-sadgirl,vid-happyenglish,vid-obama}
-if [ "${VAL_SPLIT:-5}" = 17 ]; then
+case ${VAL_SPLIT:-5} in
+    5) folders=() ;;
+    17) folders=(spectre-mead spectre-lrs3 smirk) ;;
+    36) folders=(spectre-mead spectre-lrs3 smirk pcavs/Audio_Source pcavs/Input pcavs/Pose_Source
+        edtalk iplap dpe dagan headgan) ;;
+    *) echo "VAL_SPLIT must be 5, 17 or 36" >&2; exit 2 ;;
+esac
+if [ ${#folders[@]} -gt 0 ]; then
     mkdir -p "$out"
     rm -rf "$out/data" && cp -r "$data" "$out/data" && data=$out/data
-    edge-emo label "$videos"/videos-val/* --people train/labels/validation-people.csv -o "$data"
-    people=$people,$(tail -n +2 train/labels/validation-people.csv | cut -d, -f2 | sort -u | paste -sd,)
+    edge-emo label "${folders[@]/#/$videos/videos-val/}" --people train/labels/validation-people.csv -o "$data"
+    pattern="^($(IFS='|'; echo "${folders[*]}"))/"
+    people=$people,$(tail -n +2 train/labels/validation-people.csv | grep -E "$pattern" | cut -d, -f2 | sort -u | paste -sd,)
 fi
 val="fer-PublicTest-*,ck-S*5,jaffe-NA,$people"
 test='fer-PrivateTest-*,ck-S*3,ck-S*8,jaffe-KM,jaffe-TM'
@@ -52,15 +66,24 @@ declare -A variants=(
     # chosen as the mean of the three seeds' timelines, each with its own standardisation)
     [E3P]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3"
     [A]="--video-windows 6000 --window 30 --hop 15 --patience 25 --arch pool"  # mean shape + MLP
+    # E3P converted with a neutral prior (convert --class-prior, after `|`); the same training
+    # runs once for all four (split 36, 2026-12-01: w 1.5 adopted for the default)
+    [E3PN1.5]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5"
+    [E3PN2]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=2"
+    [E3PN3]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=3"
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.
 mkdir -p "$out/val-videos" "$out/val-labelled/clips"
-python - "$data" "$videos" "$out" "$people" <<'PY'
+python - "$data" "$videos" "$out" "$people" "${VAL_SPLIT:-5}" <<'PY'
 import csv, sys
 from pathlib import Path
 from edge_emo.train.heldout import teacher_seconds
 data, videos, out, people = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4].split(",")
+viewed = {}  # split 36: seconds a person labelled by viewing frames, by the video's real path
+if sys.argv[5] == "36":
+    for r in csv.DictReader(open("train/labels/validation-seconds.csv")):
+        viewed.setdefault((videos / "videos-val" / r["video"]).resolve(), []).append(r)
 rows = [r for r in csv.DictReader(open(data / "labels.csv")) if r["subject"] in people and r.get("soft")]
 seconds = [("video", "second", "label", "note")]
 for row in rows:
@@ -76,18 +99,31 @@ for row in rows:
     if row["label"]:
         for t in sorted(teacher_seconds(data / row["soft"])):
             seconds.append((stem, t, row["label"], "the clip's label in labels.csv"))
+    for r in viewed.pop(video.resolve(), []):
+        seconds.append((stem, r["second"], r["label"], "viewed: validation-seconds.csv"))
+if viewed:
+    sys.exit(f"labelled seconds of videos that were not labelled: {sorted(map(str, viewed))}")
 with open(out / "val-seconds.csv", "w", newline="") as f:
     csv.writer(f).writerows(seconds)
-print(f"validation: {len(rows)} videos of {len(people)} people, {len(seconds) - 1} labelled seconds")
+print(f"validation: {len(rows)} videos of {len(set(people))} people, {len(seconds) - 1} labelled seconds")
 PY
 
+[ -z "${SETUP_ONLY:-}" ] || exit 0  # SETUP_ONLY=1: the split only, to score other models on
 for name in "${!variants[@]}"; do
     work=$out/$name; mkdir -p "$work"
-    # shellcheck disable=SC2086  # a variant's options are words
-    edge-emo train "$data" -o "$work/model.keras" "${base[@]}" ${variants[$name]} \
-        --val-subjects "$val" --test-subjects "$test" > "$work/train.log" 2>&1
-    edge-emo convert "$work/model.keras" --data "$data" --quant dynamic -o "$work/model.tflite" \
-        > "$work/convert.log" 2>&1
+    spec=${variants[$name]}
+    train_args=${spec%%|*}; convert_args=${spec#"$train_args"}; convert_args=${convert_args#|}
+    train_args=$(echo $train_args)  # shellcheck disable=SC2086,SC2116  # spacing apart, alike
+    # variants that train alike share one trained model
+    trained=$out/trained/$(md5sum <<<"$train_args" | cut -c1-12); mkdir -p "$trained"
+    if [ ! -f "$trained/model.keras" ]; then
+        # shellcheck disable=SC2086  # a variant's options are words
+        edge-emo train "$data" -o "$trained/model.keras" "${base[@]}" $train_args \
+            --val-subjects "$val" --test-subjects "$test" > "$trained/train.log" 2>&1
+    fi
+    # shellcheck disable=SC2086
+    edge-emo convert "$trained/model.keras" --data "$data" --quant dynamic -o "$work/model.tflite" \
+        $convert_args > "$work/convert.log" 2>&1
     edge-emo run "$out/val-videos" -m "$work/model.tflite" -o "$work/timelines" --overwrite -q
     python -m edge_emo.train.heldout "$work/timelines" "$out/val-labelled" \
         --seconds "$out/val-seconds.csv" -o "$work/report" --model-name "$name" > "$work/score.txt"
