@@ -93,14 +93,16 @@ def test_default_model_runs_and_lists_builtin_ops_only():
 def test_a_class_prior_in_the_sidecar_reweights_every_window_and_renormalises(tmp_path):
     """class_prior multiplies the model's probabilities per label (a prior-shift correction)."""
     path = default_model_path()
-    plain = EmotionClassifier.from_file(path)
-    copy = tmp_path / "m.tflite"
-    shutil.copy(path, copy)
     meta = load_metadata(path)
-    meta.class_prior = {"neutral": 2.0, "anger": 0.5}
-    write_metadata(copy, meta)
-    weighted = EmotionClassifier.from_file(copy)
-    assert load_metadata(copy).class_prior == {"neutral": 2.0, "anger": 0.5}
+    models = {}
+    for name, prior in (("plain", {}), ("weighted", {"neutral": 2.0, "anger": 0.5})):
+        copy = tmp_path / f"{name}.tflite"
+        shutil.copy(path, copy)
+        meta.class_prior = prior
+        write_metadata(copy, meta)
+        models[name] = EmotionClassifier.from_file(copy)
+        assert load_metadata(copy).class_prior == prior
+    plain, weighted = models["plain"], models["weighted"]
     rng = np.random.default_rng(1)
     for _ in range(3):
         window = rng.normal(0, 0.5, (meta.window, 136))
