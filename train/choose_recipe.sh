@@ -111,19 +111,17 @@ PY
 [ -z "${SETUP_ONLY:-}" ] || exit 0  # SETUP_ONLY=1: the split only, to score other models on
 for name in "${!variants[@]}"; do
     work=$out/$name; mkdir -p "$work"
-    spec=${variants[$name]}
-    train_args=${spec%%|*}; convert_args=${spec#"$train_args"}; convert_args=${convert_args#|}
-    train_args=$(echo $train_args)  # shellcheck disable=SC2086,SC2116  # spacing apart, alike
+    spec=${variants[$name]}  # training options, then optionally `|` and convert options
+    convert_part=""; [[ $spec == *"|"* ]] && convert_part=${spec#*|}
+    read -ra train_args <<<"${spec%%|*}"; read -ra convert_args <<<"$convert_part"
     # variants that train alike share one trained model
-    trained=$out/trained/$(md5sum <<<"$train_args" | cut -c1-12); mkdir -p "$trained"
+    trained=$out/trained/$(md5sum <<<"${train_args[*]}" | cut -c1-12); mkdir -p "$trained"
     if [ ! -f "$trained/model.keras" ]; then
-        # shellcheck disable=SC2086  # a variant's options are words
-        edge-emo train "$data" -o "$trained/model.keras" "${base[@]}" $train_args \
+        edge-emo train "$data" -o "$trained/model.keras" "${base[@]}" "${train_args[@]}" \
             --val-subjects "$val" --test-subjects "$test" > "$trained/train.log" 2>&1
     fi
-    # shellcheck disable=SC2086
     edge-emo convert "$trained/model.keras" --data "$data" --quant dynamic -o "$work/model.tflite" \
-        $convert_args > "$work/convert.log" 2>&1
+        "${convert_args[@]}" > "$work/convert.log" 2>&1
     edge-emo run "$out/val-videos" -m "$work/model.tflite" -o "$work/timelines" --overwrite -q
     python -m edge_emo.train.heldout "$work/timelines" "$out/val-labelled" \
         --seconds "$out/val-seconds.csv" -o "$work/report" --model-name "$name" > "$work/score.txt"
