@@ -67,10 +67,14 @@ declare -A variants=(
     [E3P]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3"
     [A]="--video-windows 6000 --window 30 --hop 15 --patience 25 --arch pool"  # mean shape + MLP
     # E3P converted with a neutral prior (convert --class-prior, after `|`); the same training
-    # runs once for all four (split 36, 2026-12-01: w 1.5 adopted for the default)
+    # runs once for all of them (split 36, 2026-12-01: w 1.5 adopted for the default)
     [E3PN1.5]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5"
     [E3PN2]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=2"
     [E3PN3]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=3"
+    # and a happiness weight on top of neutral 1.5 (split 36, 2026-12-01 09:58: none adopted)
+    [E3PN1.5H1.5]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --class-prior happiness=1.5"
+    [E3PN1.5H2]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --class-prior happiness=2"
+    [E3PN1.5H3]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --class-prior happiness=3"
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.
