@@ -19,6 +19,7 @@ from edge_emo.train.data import NO_LABEL, Clip, ClipInfo, load_dataset
 from edge_emo.train.splits import holdout_split, split_from_record
 from edge_emo.train.teacher import DEFAULT_TEACHER, ImageTeacher, crop_face, face_crop_box
 from edge_emo.train.windows import clip_windows, random_crops, window_target
+from edge_runtime.errors import InputError
 from edge_runtime.features.landmarks import interocular_distance
 from edge_runtime.features.normalise import NormalisationSpec, face_centre
 from edge_runtime.labels import LABELS
@@ -122,6 +123,27 @@ def test_an_unsure_teachers_windows_can_be_left_out():
     assert window_target(clip, 30, 60, min_confidence=0.5)[0].argmax() == 1
     labelled = Clip(ClipInfo(FACE_CLIP, 2, "p"), clip.points, clip.soft)
     assert window_target(labelled, 0, 30, min_confidence=0.5)[0].argmax() == 2  # a person's label
+
+
+def test_teacher_mix_blends_a_human_label_with_the_teachers_view():
+    from edge_emo.train.config import TrainConfig
+
+    teacher = np.tile(
+        [0.1, 0.6, 0.0, 0.0, 0.0, 0.0, 0.3], (1, 1)
+    )  # a still the teacher calls happy
+    still = Clip(ClipInfo(FACE_CLIP, 6, "p"), random_face(np.random.default_rng(5), 1), teacher)
+    target, weight = window_target(still, 0, 30, teacher_mix=0.3)
+    assert weight == 1.0 and target.sum() == pytest.approx(1.0)
+    assert target == pytest.approx(0.7 * np.eye(7)[6] + 0.3 * teacher[0])
+    assert target.argmax() == 6  # the person's label still leads
+    assert (window_target(still, 0, 30)[0] == np.eye(7)[6]).all()  # no mix: one-hot, as before
+    no_teacher = Clip(still.info, still.points, None)
+    assert (window_target(no_teacher, 0, 30, teacher_mix=0.3)[0] == np.eye(7)[6]).all()
+    crops = random_crops([still], 30, 2, np.random.default_rng(0), NormalisationSpec(),
+                         targets=TrainConfig(teacher_mix=0.3).targets)  # fmt: skip
+    assert np.allclose(crops.targets, target)
+    with pytest.raises(InputError, match="teacher mix"):
+        TrainConfig(teacher_mix=1.5)
 
 
 def test_video_windows_come_only_from_video_in_proportion_to_length():
@@ -413,13 +435,16 @@ def test_soft_label_training_on_a_tiny_set(tmp_path, synth_dir):
         else:
             rows.append(f"{path.name},{LABELS[emotion]},{actor},")
     (data / "labels.csv").write_text("\n".join(rows) + "\n")
-    config = TrainConfig(conv1_filters=4, conv2_filters=4, lstm_units=4, crops_per_clip=1)
+    config = TrainConfig(
+        conv1_filters=4, conv2_filters=4, lstm_units=4, crops_per_clip=1, teacher_mix=0.3
+    )
     out = tmp_path / "m.keras"
     result = train_command(data, out, epochs=1, seed=0, quiet=True, config=config,
                            val_subjects="02", test_subjects="03")  # fmt: skip
     assert out.is_file() and result.epochs_run == 1
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["extra"]["train_config"]["augment"]["jitter"] == AugmentOptions().jitter
+    assert meta["extra"]["train_config"]["teacher_mix"] == 0.3  # recorded with the model
     assert meta["training_data"]["synthetic"] is False  # no SYNTHETIC_DATA.md in this folder
 
 

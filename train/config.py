@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from edge_runtime.errors import InputError
 
 from .augment import AugmentOptions
+
+if TYPE_CHECKING:
+    from .windows import TargetOptions
 
 ARCHITECTURES = ("bilstm", "pool")
 
@@ -55,6 +59,9 @@ class TrainConfig:
     video_windows: int = 0
     # Teacher-labelled windows whose mean top probability is below this get no target.
     min_teacher_confidence: float = 0.0
+    # A human-labelled clip that also has the teacher's view is taught (1 - this) x its label
+    # + this x the teacher's probabilities (distillation; 0 = its label alone).
+    teacher_mix: float = 0.0
     eval_hop: int = 15
     seed: int = 42
     augment: AugmentOptions = field(default_factory=AugmentOptions)
@@ -65,12 +72,21 @@ class TrainConfig:
         # Checked before training, not when the metadata is written minutes later.
         if self.arch not in ARCHITECTURES:
             raise InputError(f"arch {self.arch!r} must be one of {', '.join(ARCHITECTURES)}")
+        if not 0.0 <= self.teacher_mix <= 1.0:
+            raise InputError(f"teacher mix {self.teacher_mix} must be between 0 and 1")
         if self.ensemble < 1:
             raise InputError(f"ensemble {self.ensemble} must be at least 1")
         if not 1 <= self.hop <= self.window:
             raise InputError(
                 f"hop {self.hop} must be between 1 and the window ({self.window} frames)"
             )
+
+    @property
+    def targets(self) -> TargetOptions:
+        """How training windows get their targets (windows.py)."""
+        from .windows import TargetOptions
+
+        return TargetOptions(self.min_teacher_confidence, self.teacher_mix)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -110,7 +110,7 @@ def train_model(
                 clips[i] for i in rng.choice(len(clips), config.clips_per_epoch, replace=False)
             ]
         crops = random_crops(clips, config.window, config.crops_per_clip, rng, spec, config.augment,
-                             config.min_teacher_confidence)  # fmt: skip
+                             config.targets)  # fmt: skip
         if config.video_windows:
             crops = concat_crops(crops, video_crops(train_set.clips, config, rng, spec))
         if len(crops) == 0:

@@ -10,6 +10,8 @@ clip the mean of the teacher's per-frame probabilities over the window, each fra
 weighted by the teacher's confidence (its top probability). Such a window's sample
 weight is the top probability of that mean, so windows where the teacher was unsure
 or changed its mind count less (a window of 0.4 confidence counts 0.4 of a sure one).
+With a teacher mix A, a human-labelled clip that also has the teacher's view is taught
+(1 - A) x its label + A x that mean (distillation), at full weight.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ from .data import NO_LABEL, Clip
 
 if TYPE_CHECKING:
     from .config import TrainConfig
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """How a window's target is made from its clip's labels."""
+
+    min_confidence: float = 0.0  # teacher-labelled windows whose mean top is lower: no target
+    teacher_mix: float = 0.0  # share of the teacher's view in a human-labelled clip's target
 
 
 @dataclass
@@ -57,7 +67,7 @@ def video_crops(
 ) -> Crops:
     """`config.video_windows` random training windows of the video clips (stills left out)."""
     return moving_crops(clips, config.video_windows, config.window, rng, spec, config.augment,
-                        config.min_teacher_confidence)  # fmt: skip
+                        config.targets)  # fmt: skip
 
 
 def moving_crops(
@@ -67,7 +77,7 @@ def moving_crops(
     rng: np.random.Generator,
     spec: NormalisationSpec,
     augment: AugmentOptions = NO_AUGMENT,
-    min_confidence: float = 0.0,
+    targets: TargetOptions = TargetOptions(),
 ) -> Crops:
     """`count` random windows of the multi-frame clips (stills left out), each clip drawn in
     proportion to the windows it holds, so every second of video is equally likely."""
@@ -76,19 +86,12 @@ def moving_crops(
         return random_crops([], window, 1, rng, spec)
     spans = np.array([max(len(c.points) - window + 1, 1) for c in videos], np.float64)
     picks = rng.choice(len(videos), count, p=spans / spans.sum())
-    return random_crops([videos[i] for i in picks], window, 1, rng, spec, augment, min_confidence)
+    return random_crops([videos[i] for i in picks], window, 1, rng, spec, augment, targets)
 
 
-def window_target(
-    clip: Clip, start: int, stop: int, min_confidence: float = 0.0
-) -> tuple[np.ndarray, float] | None:
-    """(target probabilities, sample weight) of frames [start, stop) of `clip`; None = no target.
-
-    A teacher-labelled window whose target's top probability is below `min_confidence` has
-    no target: an unsure teacher's mean (talking read as 40% anger) teaches the wrong thing.
-    """
-    if clip.info.label != NO_LABEL:
-        return np.eye(NUM_CLASSES)[clip.info.label], 1.0
+def teacher_mean(clip: Clip, start: int, stop: int) -> np.ndarray | None:
+    """The teacher's probabilities over frames [start, stop) of `clip`, each frame weighted by
+    its top probability; None where the teacher saw none of them."""
     if clip.soft is None:
         return None
     soft = clip.soft[0:1] if clip.still else clip.soft[start:stop]
@@ -97,8 +100,26 @@ def window_target(
         return None
     frames = soft[seen]
     confidence = frames.max(axis=1)
-    mean = (frames * confidence[:, None]).sum(axis=0) / confidence.sum()
-    if mean.max() < min_confidence:
+    return (frames * confidence[:, None]).sum(axis=0) / confidence.sum()
+
+
+def window_target(
+    clip: Clip, start: int, stop: int, min_confidence: float = 0.0, teacher_mix: float = 0.0
+) -> tuple[np.ndarray, float] | None:
+    """(target probabilities, sample weight) of frames [start, stop) of `clip`; None = no target.
+
+    A teacher-labelled window whose target's top probability is below `min_confidence` has
+    no target: an unsure teacher's mean (talking read as 40% anger) teaches the wrong thing.
+    A human label is one-hot, mixed with the teacher's view by `teacher_mix` where it has one.
+    """
+    if clip.info.label != NO_LABEL:
+        label = np.eye(NUM_CLASSES)[clip.info.label]
+        teacher = teacher_mean(clip, start, stop) if teacher_mix else None
+        if teacher is None:
+            return label, 1.0
+        return (1.0 - teacher_mix) * label + teacher_mix * teacher, 1.0
+    mean = teacher_mean(clip, start, stop)
+    if mean is None or mean.max() < min_confidence:
         return None
     return mean, float(mean.max())
 
@@ -110,7 +131,7 @@ def random_crops(
     rng: np.random.Generator,
     spec: NormalisationSpec,
     augment: AugmentOptions = NO_AUGMENT,
-    min_confidence: float = 0.0,
+    targets: TargetOptions = TargetOptions(),
 ) -> Crops:
     """`per_clip` random temporal crops of each clip (fewer if a crop is rejected), normalised."""
     xs, ys, ws = [], [], []
@@ -123,7 +144,9 @@ def random_crops(
                 if clip.still
                 else clip.points[start : start + window]
             )
-            target = window_target(clip, start, start + window, min_confidence)
+            target = window_target(
+                clip, start, start + window, targets.min_confidence, targets.teacher_mix
+            )
             if target is None:
                 continue
             w = window_from_span(augment_window(span, rng, augment), start, window)

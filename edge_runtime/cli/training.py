@@ -135,6 +135,15 @@ def train(
             "(an unsure teacher; 0 = keep all, weighted by that probability).",
         ),
     ] = 0.0,
+    teacher_mix: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Distillation on human-labelled clips too: their target is (1 - this) x the "
+            "label + this x the teacher's probabilities, where the teacher saw them (0 = off).",
+        ),
+    ] = 0.0,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     window: Annotated[
         int,
@@ -214,6 +223,7 @@ def train(
         hop=hop,
         video_windows=video_windows,
         min_teacher_confidence=min_teacher_confidence,
+        teacher_mix=teacher_mix,
         patience=patience,
         arch=arch.value,
         ensemble=ensemble,
