@@ -75,6 +75,8 @@ declare -A variants=(
     [E3PN1.5H1.5]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --class-prior happiness=1.5"
     [E3PN1.5H2]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --class-prior happiness=2"
     [E3PN1.5H3]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --class-prior happiness=3"
+    # distillation on the labelled stills too (split 36, 2026-12-01 10:11: not adopted)
+    [E3PKD]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --teacher-mix 0.3 | --class-prior neutral=1.5"
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.
