@@ -4,11 +4,14 @@ Reference: dlib (`pip install dlib-bin`) with the iBUG-68 shape predictor from
 Debian's libdlib-data (/usr/share/dlib/shape_predictor_68_face_landmarks.dat).
 Neither is a dependency of edge-emo; this script is the only place they are used.
 
-    python benchmarks/mapping_error.py tests/data/face_clip.mp4 [--fit]
+    python benchmarks/mapping_error.py VIDEO... [--stride 3] [--fit]
 
-Prints the mean error per region in inter-ocular distances (outer eye corners,
-from dlib). `--fit` also searches, point by point, the mesh point or pair of mesh
-points closest to dlib on even frames and reports the error on odd frames.
+Give one video per person (training videos, never the reserved evaluation sets: the
+table in edge_runtime was fitted on tests/data/face_clip.mp4, a reserved fixture, in the
+project's first days; the figures below measure it on other people). Prints the mean
+error per region in inter-ocular distances (outer eye corners, from dlib). `--fit` also
+searches, point by point, the mesh point or pair of mesh points closest to dlib on the
+people at even positions and reports both tables on the people at odd positions.
 """
 
 from __future__ import annotations
@@ -55,9 +58,8 @@ def region_errors(pred: np.ndarray, ref: np.ndarray) -> dict[str, float]:
     return out
 
 
-def fit(mesh: np.ndarray, ref: np.ndarray) -> list[tuple[int, ...]]:
-    """Per iBUG point, the single mesh point or pair whose mean is closest to dlib on even frames."""
-    train_mesh, train_ref = mesh[::2], ref[::2]
+def fit(train_mesh: np.ndarray, train_ref: np.ndarray) -> list[tuple[int, ...]]:
+    """Per iBUG point, the single mesh point or pair whose mean is closest to dlib."""
     iod = interocular_distance(train_ref)[:, None]
     table = []
     for k in range(68):
@@ -82,21 +84,29 @@ def fit(mesh: np.ndarray, ref: np.ndarray) -> list[tuple[int, ...]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("video")
+    parser.add_argument("videos", nargs="+", help="one video per person")
     parser.add_argument("--stride", type=int, default=1, help="use every Nth frame")
     parser.add_argument("--fit", action="store_true")
     args = parser.parse_args()
-    mesh, ref = collect(args.video, args.stride)
-    print(f"frames with one face in both: {len(ref)}")
+    people = [collect(video, args.stride) for video in args.videos]
+    counts = [len(ref) for _, ref in people]
+    print(
+        f"frames with one face in both: {sum(counts)} ({len(people)} videos, {min(counts)}-{max(counts)} each)"
+    )
+    mesh, ref = _stack(people)
     print("current table, all frames:", _fmt(region_errors(mediapipe_to_ibug68(mesh), ref)))
     if args.fit:
-        table = fit(mesh, ref)
-        test_mesh, test_ref = mesh[1::2], ref[1::2]
+        table = fit(*_stack(people[::2]))
+        test_mesh, test_ref = _stack(people[1::2])
         pred = np.stack([test_mesh[:, list(t)].mean(axis=1) for t in table], axis=1)
-        print("fitted table, held-out odd frames:", _fmt(region_errors(pred, test_ref)))
+        print("fitted table, held-out people:", _fmt(region_errors(pred, test_ref)))
         held = region_errors(mediapipe_to_ibug68(test_mesh), test_ref)
-        print("current table, held-out odd frames:", _fmt(held))
+        print("current table, held-out people:", _fmt(held))
         print("fitted table:", table)
+
+
+def _stack(people: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate([m for m, _ in people]), np.concatenate([r for _, r in people])
 
 
 def _fmt(errors: dict[str, float]) -> str:
