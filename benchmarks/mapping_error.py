@@ -8,7 +8,7 @@ Neither is a dependency of edge-emo; this script is the only place they are used
 
 Give one video per person (training videos, never the reserved evaluation sets: the
 table in edge_runtime was fitted on tests/data/face_clip.mp4, a reserved fixture, in the
-project's first days; the figures below measure it on other people). Prints the mean
+project's first days; the README's "Landmarks" measures it on others). Prints the mean
 error per region in inter-ocular distances (outer eye corners, from dlib). `--fit` also
 searches, point by point, the mesh point or pair of mesh points closest to dlib on the
 people at even positions and reports both tables on the people at odd positions.
@@ -106,6 +106,7 @@ def main() -> None:
 
 
 def _stack(people: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Several people's (mesh, dlib) frames as one pair of arrays."""
     return np.concatenate([m for m, _ in people]), np.concatenate([r for _, r in people])
 
 
