@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 
 from edge_runtime.errors import InputError
 from edge_runtime.features.normalise import NormalisationSpec, normalise_window
+from edge_runtime.features.pose import POSE_METHOD
 from edge_runtime.features.windowing import Window, make_windows, window_starts
 from edge_runtime.labels import LABELS
 from edge_runtime.landmark_csv import EXTRACT_HEADER, parse_landmark_csv
@@ -24,9 +25,9 @@ faces = arrays(np.float32, (12, 68, 2), elements=coordinates)
 
 
 @FAST
-@given(faces, st.booleans())
-def test_normalisation_never_returns_nan_for_finite_input(points, roll):
-    out = normalise_window(points, NormalisationSpec(roll=roll))
+@given(faces, st.booleans(), st.sampled_from([None, POSE_METHOD]))
+def test_normalisation_never_returns_nan_for_finite_input(points, roll, pose):
+    out = normalise_window(points, NormalisationSpec(roll=roll, pose=pose))
     assert out.shape == (12, 136) and np.isfinite(out).all()
 
 

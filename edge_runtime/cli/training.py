@@ -81,6 +81,13 @@ def train(
     roll: Annotated[
         bool, typer.Option(help="Normalise head roll: rotate each frame so the eyes are level.")
     ] = False,
+    frontalise: Annotated[
+        bool,
+        typer.Option(
+            help="Remove head yaw and pitch too (and roll): fit a 3-D mean face's pose to each "
+            "frame and view the face from the front. Recorded in the metadata."
+        ),
+    ] = False,
     clip_std: Annotated[
         float | None,
         typer.Option(
@@ -209,6 +216,7 @@ def train(
     config_module = train_module("train.config")
     augment_module = train_module("train.augment")
     from edge_runtime.features.normalise import NormalisationSpec
+    from edge_runtime.features.pose import POSE_METHOD
 
     config = config_module.TrainConfig(
         augment=augment_module.AugmentOptions(talk_prob=talk, mirror_prob=mirror)
@@ -239,7 +247,7 @@ def train(
         folds=folds,
         quiet=quiet,
         config=config,
-        spec=NormalisationSpec(roll=roll, clip=clip_std),
+        spec=NormalisationSpec(roll=roll, clip=clip_std, pose=POSE_METHOD if frontalise else None),
     )
 
 

@@ -5,7 +5,8 @@ corners and nose bridge) is the origin, and the whole window is divided by the m
 inter-ocular distance (outer eye corners) over the window. The result is invariant to
 where the face is in the image and how far it is from the camera, while expression
 motion (mouth opening, brow raising) keeps its size relative to the face. Optionally
-each frame is rotated so the eye line is horizontal (in-plane head roll removed).
+each frame is rotated so the eye line is horizontal (in-plane head roll removed), and
+optionally yaw and pitch are removed too (`pose`: a 3-D mean face's pose, see `pose.py`).
 Finally each of the 136 features is standardised with the training set's mean/std, and
 optionally clipped to +-`clip` standard deviations.
 """
@@ -17,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from edge_runtime.features.landmarks import LEFT_EYE_OUTER, RIGHT_EYE_OUTER, interocular_distance
+from edge_runtime.features.pose import POSE_METHOD, frontalise
 
 NUM_POINTS = 68
 NUM_FEATURES = 2 * NUM_POINTS
@@ -40,6 +42,9 @@ class NormalisationSpec:
     a point 45 std away (measured on the stills bundles; 1% of windows pass 5 std), and a
     full-int8 input tensor has one scale for all features, so a few such windows in the
     calibration set coarsen every feature's resolution. None: no clipping (older models).
+
+    `pose` names a frontalisation (`pose.POSE_METHOD`) applied after the roll and the
+    scaling; it levels the eyes first whatever `roll` says. None: yaw and pitch stay.
     """
 
     name: str = "centre-iod-v1"
@@ -47,6 +52,7 @@ class NormalisationSpec:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     clip: float | None = None
+    pose: str | None = None
 
     def __post_init__(self) -> None:
         if (self.mean is None) != (self.std is None):
@@ -58,6 +64,10 @@ class NormalisationSpec:
                 raise ValueError("normalisation std must be positive and mean finite")
         if self.clip is not None and not self.clip > 0:
             raise ValueError("normalisation clip must be positive")
+        if self.pose not in (None, POSE_METHOD):
+            raise ValueError(
+                f"unknown pose normalisation {self.pose!r} (this runtime knows {POSE_METHOD})"
+            )
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -71,13 +81,14 @@ class NormalisationSpec:
         name = str(data.get("name"))
         if name != "centre-iod-v1":
             raise ValueError(f"unknown normalisation {name!r} (this runtime knows centre-iod-v1)")
-        mean, std, clip = data.get("mean"), data.get("std"), data.get("clip")
+        mean, std, clip, pose = (data.get(k) for k in ("mean", "std", "clip", "pose"))
         return cls(
             name=name,
             roll=bool(data.get("roll", False)),
             mean=None if mean is None else tuple(float(v) for v in mean),
             std=None if std is None else tuple(float(v) for v in std),
             clip=None if clip is None else float(clip),
+            pose=None if pose is None else str(pose),
         )
 
     def with_standardisation(self, windows: np.ndarray, floor: float = 1e-3) -> NormalisationSpec:
@@ -117,13 +128,15 @@ def normalise_window(points: np.ndarray, spec: NormalisationSpec | None = None) 
     if points.ndim != 3 or points.shape[1:] != (NUM_POINTS, 2):
         raise ValueError(f"expected (T, 68, 2) landmarks, got shape {points.shape}")
     centred = points - face_centre(points)[:, None, :]
-    if spec.roll:
+    if spec.roll or spec.pose:
         eye_line = points[:, LEFT_EYE_OUTER] - points[:, RIGHT_EYE_OUTER]
         angle = np.arctan2(eye_line[:, 1], eye_line[:, 0])
         cos, sin = np.cos(-angle)[:, None], np.sin(-angle)[:, None]
         x, y = centred[..., 0], centred[..., 1]
         centred = np.stack([cos * x - sin * y, sin * x + cos * y], axis=-1)
     scaled = centred / face_scale(points)
+    if spec.pose:
+        scaled = frontalise(scaled)
     features = np.concatenate([scaled[..., 0], scaled[..., 1]], axis=-1)
     if spec.mean is not None:
         features = (features - np.asarray(spec.mean)) / np.asarray(spec.std)
