@@ -473,12 +473,32 @@ def test_heldout_scorer_counts_teacher_agreement_and_person_labels(tmp_path):
     assert report["teacher"]["n"] == 2 and report["teacher"]["accuracy"] == 0.5  # t=1 unsure
     assert report["person"]["n"] == 3 and report["person"]["accuracy"] == pytest.approx(2 / 3)
     assert report["person"]["confusion_matrix"][0][-1] == 1  # t=3: no face, counted wrong
+    # one video: resampling videos cannot move the figure
+    assert report["teacher"]["interval_95_by_video"] == (0.5, 0.5)
     # A video without a timeline: one line and exit 2, as with `edge-emo` itself.
     (timelines / "v.emotions.json").unlink()
     result = subprocess.run([sys.executable, "-m", "edge_emo.train.heldout", str(timelines),
                              str(labelled)], capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 2 and "v.emotions.json: no timeline" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_grouped_bootstrap_resamples_videos_not_seconds():
+    from edge_emo.train.metrics import grouped_bootstrap_interval
+
+    # two videos of 10 seconds, one all right, one all wrong: 0.5, but either video alone
+    # could have been the whole sample; resampling seconds would claim about +-0.22
+    correct = np.r_[np.ones(10), np.zeros(10)]
+    assert grouped_bootstrap_interval(correct, ["a"] * 10 + ["b"] * 10) == (0.0, 1.0)
+    # 40 videos of one second each: the usual binomial spread around 0.5 (+-0.155 at 95%)
+    low, high = grouped_bootstrap_interval(np.arange(40) % 2, [f"v{i}" for i in range(40)])
+    assert 0.3 < low < 0.4 and 0.6 < high < 0.7
+    assert grouped_bootstrap_interval(np.arange(40) % 2, [f"v{i}" for i in range(40)]) == (
+        low,
+        high,
+    )
+    with pytest.raises(ValueError, match="one group per item"):
+        grouped_bootstrap_interval(np.ones(3), ["a", "b"])
 
 
 def test_person_baseline_subtracts_each_persons_median_second():

@@ -8,6 +8,8 @@ Two references, both per second of video:
   and labelling only seconds whose expression is unambiguous.
 Seconds where the timeline has no face count as wrong for the person's labels (the user
 got no answer) and are left out of teacher agreement (the teacher saw no face either).
+Each figure carries a 95% interval from resampling whole videos (`metrics.grouped_bootstrap_interval`):
+with a few dozen seconds from a dozen videos, that spread is part of the figure.
 
     python -m edge_emo.train.heldout TIMELINES_DIR LABELLED_DIR --seconds seconds.csv -o REPORT_DIR
 """
@@ -27,7 +29,7 @@ from edge_runtime.labels import LABELS
 
 from .evaluate import plot_confusion
 from .label import read_teacher_csv
-from .metrics import classification_report
+from .metrics import classification_report, grouped_bootstrap_interval
 
 NO_FACE = len(LABELS)  # the column for "no answer" in the person's confusion matrix
 
@@ -78,7 +80,7 @@ def score(
     if not videos:
         raise InputError(f"{labelled}: no clips/*.teacher.csv (run `edge-emo label` first)")
     tops = {v: timeline_tops(timelines / f"{v}.emotions.json") for v in videos}
-    agree_true, agree_pred, per_video = [], [], {}
+    agree_true, agree_pred, agree_video, per_video = [], [], [], {}
     for video in videos:
         hits = total = 0
         for t, mean in teacher_seconds(labelled / "clips" / f"{video}.teacher.csv").items():
@@ -87,6 +89,7 @@ def score(
                 continue
             agree_true.append(int(mean.argmax()))
             agree_pred.append(LABELS.index(predicted))
+            agree_video.append(video)
             hits += agree_true[-1] == agree_pred[-1]
             total += 1
         per_video[video] = {"teacher_seconds": total, "agreeing": hits}
@@ -98,6 +101,10 @@ def score(
         else {},
         "per_video": per_video,
     }
+    if agree_true:
+        report["teacher"]["interval_95_by_video"] = grouped_bootstrap_interval(
+            np.equal(agree_true, agree_pred), agree_video
+        )
     if seconds_csv is not None:
         rows = read_seconds(seconds_csv)
         truth, predicted = [], []
@@ -110,6 +117,9 @@ def score(
         names = [*LABELS, "no face"]
         person = classification_report(np.array(truth), np.array(predicted), names)
         person["per_class"].pop("no face")
+        person["interval_95_by_video"] = grouped_bootstrap_interval(
+            np.equal(truth, predicted), [row["video"] for row in rows]
+        )
         report["person"] = person
     return report
 
@@ -126,13 +136,21 @@ def write_report(report: dict, out_dir: Path, model_name: str) -> None:
         )
 
 
+def _interval(part: dict) -> str:
+    """' (95% interval 0.60-0.78, videos resampled)', or '' for reports written before it."""
+    if "interval_95_by_video" not in part:
+        return ""
+    low, high = part["interval_95_by_video"]
+    return f" (95% interval {low:.2f}-{high:.2f}, videos resampled)"
+
+
 def summary_lines(report: dict) -> list[str]:
     lines = []
     teacher = report.get("teacher") or {}
     if teacher:
         lines.append(
             f"teacher agreement (seconds with teacher top >= {report['min_teacher_confidence']}): "
-            f"{teacher['accuracy']:.3f} on {teacher['n']} seconds"
+            f"{teacher['accuracy']:.3f} on {teacher['n']} seconds{_interval(teacher)}"
         )
     person = report.get("person")
     if person:
@@ -142,7 +160,8 @@ def summary_lines(report: dict) -> list[str]:
             if v["support"]
         )
         lines.append(
-            f"person-labelled seconds: accuracy {person['accuracy']:.3f} on {person['n']}; F1 {f1}"
+            f"person-labelled seconds: accuracy {person['accuracy']:.3f} on {person['n']}"
+            f"{_interval(person)}; F1 {f1}"
         )
     return lines
 

@@ -42,3 +42,30 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequen
         },
         "confusion_matrix": matrix.tolist(),
     }
+
+
+def grouped_bootstrap_interval(
+    correct: np.ndarray,
+    groups: Sequence[str],
+    level: float = 0.95,
+    draws: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile interval of an accuracy when whole groups (videos) are resampled.
+
+    Seconds of one video are not independent (one person, one expression, one camera), so
+    resampling seconds would overstate precision; resampling videos with replacement says
+    how much the figure could move with other videos of the same kind. Deterministic for
+    a seed.
+    """
+    correct = np.asarray(correct, dtype=float)
+    names, index = np.unique(np.asarray(groups), return_inverse=True)
+    if correct.shape != index.shape or not len(correct):
+        raise ValueError("need one group per item, and at least one item")
+    hits = np.bincount(index, weights=correct, minlength=len(names))
+    counts = np.bincount(index, minlength=len(names)).astype(float)
+    picks = np.random.default_rng(seed).integers(0, len(names), size=(draws, len(names)))
+    accuracies = hits[picks].sum(axis=1) / counts[picks].sum(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(accuracies, [tail, 100 - tail])
+    return round(float(low), 3), round(float(high), 3)
