@@ -81,6 +81,8 @@ declare -A variants=(
     [E3P40]="--video-windows 6000 --window 30 --hop 15 --epochs 40 --patience 40 --ensemble 3 | --class-prior neutral=1.5"
     # head yaw and pitch removed too (split 36, 2026-12-01 11:41: not kept)
     [E3PF]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --frontalise | --class-prior neutral=1.5"
+    # four networks instead of three (split 36, 2026-12-01 13:12: not used)
+    [E4P]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 4 | --class-prior neutral=1.5"
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.
