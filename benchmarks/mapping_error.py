@@ -4,14 +4,15 @@ Reference: dlib (`pip install dlib-bin`) with the iBUG-68 shape predictor from
 Debian's libdlib-data (/usr/share/dlib/shape_predictor_68_face_landmarks.dat).
 Neither is a dependency of edge-emo; this script is the only place they are used.
 
-    python benchmarks/mapping_error.py VIDEO... [--stride 3] [--fit]
+    python benchmarks/mapping_error.py VIDEO... [--stride 3] [--fit | --symmetric] [--test VIDEO...]
 
 Give one video per person (training videos, never the reserved evaluation sets: the
 table in edge_runtime was fitted on tests/data/face_clip.mp4, a reserved fixture, in the
 project's first days; the README's "Landmarks" measures it on others). Prints the mean
 error per region in inter-ocular distances (outer eye corners, from dlib). `--fit` also
 searches, point by point, the mesh point or pair of mesh points closest to dlib on the
-people at even positions and reports both tables on the people at odd positions.
+people at even positions and reports both tables on the people at odd positions (or on the
+`--test` people); `--symmetric` fits a left-right symmetric table instead.
 """
 
 from __future__ import annotations
@@ -21,8 +22,15 @@ import itertools
 
 import numpy as np
 
+from edge_emo.benchmarks.canonical_mesh import mirror_vertices
+from edge_emo.benchmarks.mapping_symmetry import systematic_asymmetry
 from edge_runtime.face_landmarks import FaceLandmarker
-from edge_runtime.features.landmarks import REGIONS, interocular_distance, mediapipe_to_ibug68
+from edge_runtime.features.landmarks import (
+    IBUG68_MIRROR,
+    REGIONS,
+    interocular_distance,
+    mediapipe_to_ibug68,
+)
 from edge_runtime.sources.video import read_video
 
 PREDICTOR = "/usr/share/dlib/shape_predictor_68_face_landmarks.dat"
@@ -82,11 +90,81 @@ def fit(train_mesh: np.ndarray, train_ref: np.ndarray) -> list[tuple[int, ...]]:
     return table
 
 
+def fit_symmetric(
+    train_mesh: np.ndarray, train_ref: np.ndarray, mirror: np.ndarray
+) -> list[tuple[int, ...]]:
+    """Like `fit`, but each iBUG point's mirror partner (`IBUG68_MIRROR`) takes the mirror
+    images (`mirror`, per mesh vertex) of its mesh points, and midline points take a midline
+    vertex or a vertex and its mirror image: the table is left-right symmetric by construction.
+    A pair and its partner are chosen together, by their summed distance to dlib."""
+    iod = interocular_distance(train_ref)[:, None]
+
+    def error(k: int, sources: tuple[int, ...]) -> float:
+        point = train_mesh[:, list(sources)].mean(axis=1)
+        return float((np.linalg.norm(point - train_ref[:, k], axis=-1) / iod[:, 0]).mean())
+
+    def neighbours(a: int, b: int) -> bool:
+        gap = np.linalg.norm(train_mesh[:, a] - train_mesh[:, b], axis=-1) / iod[:, 0]
+        return bool(gap.mean() <= 0.12)
+
+    def pair_cost(k: int, partner: int, sources: tuple[int, ...]) -> float:
+        if partner == k:
+            return 2 * error(k, sources)
+        return error(k, sources) + error(partner, tuple(int(mirror[v]) for v in sources))
+
+    table: list[tuple[int, ...] | None] = [None] * 68
+    for k in range(68):
+        partner = IBUG68_MIRROR[k]
+        if table[k] is not None:
+            continue
+        d = np.linalg.norm(train_mesh - train_ref[:, k : k + 1], axis=-1) / iod
+        single = d.mean(axis=0)
+        single[468:] = np.inf
+        nearest = [int(v) for v in np.argsort(single)[:12]]
+        if partner == k:  # midline: a midline vertex, or a vertex and its mirror image
+            candidates = [(v,) for v in nearest if mirror[v] == v]
+            candidates += [tuple(sorted((v, int(mirror[v])))) for v in nearest if mirror[v] != v]
+            candidates = [c for c in candidates if len(c) == 1 or neighbours(*c)]
+        else:
+            candidates = [(v,) for v in nearest]
+            candidates += [
+                (a, b) for a, b in itertools.combinations(nearest, 2) if neighbours(a, b)
+            ]
+        scored = sorted((pair_cost(k, partner, c), len(c), c) for c in candidates)
+        best_single = min((s for s, n, _ in scored if n == 1), default=np.inf)
+        # a pair must earn its keep, as in `fit` (0.002 per point, the two points together)
+        best = next(c for s, n, c in scored if n == 1 or s < best_single - 0.004)
+        table[k] = best
+        if partner != k:
+            table[partner] = tuple(int(mirror[v]) for v in best)
+    return table  # type: ignore[return-value]
+
+
+def table_points(mesh: np.ndarray, table: list[tuple[int, ...]]) -> np.ndarray:
+    """(N, 68, 2) iBUG points of (N, 478, 2) meshes under a candidate table."""
+    return np.stack([mesh[:, list(t)].mean(axis=1) for t in table], axis=1)
+
+
+def mean_asymmetry(points: np.ndarray) -> float:
+    """Mean systematic left-right asymmetry per point, in inter-ocular distances."""
+    return float(np.linalg.norm(systematic_asymmetry(points), axis=1).mean())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("videos", nargs="+", help="one video per person")
     parser.add_argument("--stride", type=int, default=1, help="use every Nth frame")
     parser.add_argument("--fit", action="store_true")
+    parser.add_argument(
+        "--symmetric", action="store_true", help="fit a left-right symmetric table (implies --fit)"
+    )
+    parser.add_argument(
+        "--test",
+        nargs="+",
+        metavar="VIDEO",
+        help="other people to measure a fitted table on (default: fit on the videos at even "
+        "positions, measure on those at odd positions)",
+    )
     args = parser.parse_args()
     people = [collect(video, args.stride) for video in args.videos]
     counts = [len(ref) for _, ref in people]
@@ -95,13 +173,25 @@ def main() -> None:
     )
     mesh, ref = _stack(people)
     print("current table, all frames:", _fmt(region_errors(mediapipe_to_ibug68(mesh), ref)))
-    if args.fit:
-        table = fit(*_stack(people[::2]))
-        test_mesh, test_ref = _stack(people[1::2])
-        pred = np.stack([test_mesh[:, list(t)].mean(axis=1) for t in table], axis=1)
-        print("fitted table, held-out people:", _fmt(region_errors(pred, test_ref)))
-        held = region_errors(mediapipe_to_ibug68(test_mesh), test_ref)
-        print("current table, held-out people:", _fmt(held))
+    if args.fit or args.symmetric:
+        if args.test:
+            fit_people, test_people = people, [collect(v, args.stride) for v in args.test]
+        else:
+            fit_people, test_people = people[::2], people[1::2]
+        test_mesh, test_ref = _stack(test_people)
+        print(f"measured on {len(test_people)} people, {len(test_ref)} frames")
+        if args.symmetric:
+            table = fit_symmetric(*_stack(fit_people), mirror_vertices())
+        else:
+            table = fit(*_stack(fit_people))
+        fitted, current = table_points(test_mesh, table), mediapipe_to_ibug68(test_mesh)
+        print("fitted table, held-out people:", _fmt(region_errors(fitted, test_ref)))
+        print("current table, held-out people:", _fmt(region_errors(current, test_ref)))
+        print(
+            f"systematic asymmetry (IOD per point, held-out people): fitted "
+            f"{mean_asymmetry(fitted):.3f}, current {mean_asymmetry(current):.3f}, "
+            f"dlib {mean_asymmetry(test_ref):.3f}"
+        )
         print("fitted table:", table)
 
 

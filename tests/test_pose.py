@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import struct
-import zipfile
-
 import numpy as np
 import pytest
 
-from edge_runtime.assets import face_landmarker_bytes
+from edge_emo.benchmarks.canonical_mesh import canonical_vertices
 from edge_runtime.features.landmarks import mediapipe_to_ibug68
 from edge_runtime.features.normalise import (
     CENTRE_POINTS,
@@ -20,42 +16,9 @@ from edge_runtime.features.normalise import (
 from edge_runtime.features.pose import MEAN_FACE_68, POSE_METHOD, fit_pose, frontalise
 
 
-def _protobuf_fields(data: bytes):
-    """(field number, value) of a protobuf message's wire format: enough for one mesh."""
-    i = 0
-    while i < len(data):
-        key, i = _varint(data, i)
-        number, kind = key >> 3, key & 7
-        if kind == 0:
-            value, i = _varint(data, i)
-        elif kind == 2:
-            size, i = _varint(data, i)
-            value, i = data[i : i + size], i + size
-        elif kind == 5:
-            value, i = struct.unpack("<f", data[i : i + 4])[0], i + 4
-        else:
-            raise AssertionError(f"unexpected wire type {kind}")
-        yield number, value
-
-
-def _varint(data: bytes, i: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, i
-
-
 def test_mean_face_is_mediapipes_canonical_mesh_mapped_to_68_points():
     """Rebuilt from the geometry metadata in the bundled face_landmarker.task."""
-    with zipfile.ZipFile(io.BytesIO(face_landmarker_bytes())) as bundle:
-        metadata = bundle.read("geometry_pipeline_metadata_landmarks.binarypb")
-    mesh = next(value for number, value in _protobuf_fields(metadata) if number == 1)
-    buffer = [value for number, value in _protobuf_fields(mesh) if number == 3]
-    vertices = np.array(buffer).reshape(468, 5)[:, :3]  # x, y, z, u, v per vertex
+    vertices = canonical_vertices()
     xy = mediapipe_to_ibug68(vertices[:, :2]).astype(np.float64)
     depth = mediapipe_to_ibug68(vertices[:, [2, 0]]).astype(np.float64)[:, 0]
     face = np.column_stack([xy[:, 0], -xy[:, 1], -depth])  # y down, z away from the camera

@@ -19,6 +19,7 @@
 #       # validation-people.csv (VoxCeleb2 clips of PC-AVS, EDTalk, IP_LAP, DPE, DaGAN,
 #       # headGAN), with the seconds a person labelled by viewing their frames
 #       # (train/labels/validation-seconds.csv) added to M.
+#   VARIANTS="E3PN1.5 A" train/choose_recipe.sh ...   # only those variants (default: all)
 #
 # The default model's recipe was chosen with these variants (2026-11-30, the model card's
 # tables; V3, V4-V5, then V7-V8 and V4h added after the earlier ones had run, before they
@@ -121,7 +122,9 @@ print(f"validation: {len(rows)} videos of {len(set(people))} people, {len(second
 PY
 
 [ -z "${SETUP_ONLY:-}" ] || exit 0  # SETUP_ONLY=1: the split only, to score other models on
-for name in "${!variants[@]}"; do
+read -ra chosen <<<"${VARIANTS:-${!variants[*]}}"  # VARIANTS="E3PN1.5 A": only those
+for name in "${chosen[@]}"; do
+    [ -n "${variants[$name]+set}" ] || { echo "no variant $name" >&2; exit 2; }
     work=$out/$name; mkdir -p "$work"
     spec=${variants[$name]}  # training options, then optionally `|` and convert options
     convert_part=""; [[ $spec == *"|"* ]] && convert_part=${spec#*|}
@@ -138,7 +141,7 @@ for name in "${!variants[@]}"; do
     python -m edge_emo.train.heldout "$work/timelines" "$out/val-labelled" \
         --seconds "$out/val-seconds.csv" -o "$work/report" --model-name "$name" > "$work/score.txt"
 done
-python - "$out" "${!variants[@]}" <<'PY'
+python - "$out" "${chosen[@]}" <<'PY'
 import json, sys
 from pathlib import Path
 out = Path(sys.argv[1])
