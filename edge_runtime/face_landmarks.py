@@ -18,7 +18,7 @@ from edge_runtime._mediapipe import load_vision
 from edge_runtime._quiet import native_stderr_silenced
 from edge_runtime.assets import face_landmarker_bytes
 from edge_runtime.errors import DependencyError
-from edge_runtime.features.landmarks import mediapipe_to_ibug68
+from edge_runtime.features.landmarks import DEFAULT_MAPPING, check_mapping, mediapipe_to_ibug68
 from edge_runtime.sources.video import VideoFrame, load_cv2
 
 
@@ -38,6 +38,8 @@ class FaceLandmarkerOptions:
     min_tracking_confidence: float = 0.5
     model_path: str | Path | None = None
     blendshapes: bool = False  # also MediaPipe's 52 expression scores (same graph call)
+    # the 478->68 table (features/landmarks.MAPPINGS); a pipeline takes its model's
+    mapping: str = DEFAULT_MAPPING
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class FaceLandmarker:
     @classmethod
     def create(cls, options: FaceLandmarkerOptions | None = None) -> FaceLandmarker:
         options = options or FaceLandmarkerOptions()
+        check_mapping(options.mapping)
         model = face_landmarker_bytes(options.model_path)
         try:
             _, vision, BaseOptions = load_vision()
@@ -117,7 +120,12 @@ class FaceLandmarker:
             if self.options.blendshapes and len(result.face_blendshapes) > i:
                 scores = np.array([c.score for c in result.face_blendshapes[i]], dtype=np.float32)
             observations.append(
-                FaceObservation(mesh, mediapipe_to_ibug68(mesh), count, blendshapes=scores)
+                FaceObservation(
+                    mesh,
+                    mediapipe_to_ibug68(mesh, self.options.mapping),
+                    count,
+                    blendshapes=scores,
+                )
             )
         return observations
 

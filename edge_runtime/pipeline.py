@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -71,7 +71,10 @@ class EmotionPipeline:
     def create(cls, options: PipelineOptions | None = None) -> EmotionPipeline:
         options = options or PipelineOptions()
         classifier = EmotionClassifier.create(options.classifier)
-        landmarker = FaceLandmarker.create(options.face)
+        # the 68 points are made with the model's own 478->68 table, as in its training
+        face = replace(options.face, mapping=classifier.metadata.normalisation.landmarks)
+        options = replace(options, face=face)
+        landmarker = FaceLandmarker.create(face)
         return cls(classifier, landmarker, options)
 
     @property

@@ -20,7 +20,12 @@ from edge_emo.train.splits import holdout_split, split_from_record
 from edge_emo.train.teacher import DEFAULT_TEACHER, ImageTeacher, crop_face, face_crop_box
 from edge_emo.train.windows import clip_windows, random_crops, window_target
 from edge_runtime.errors import InputError
-from edge_runtime.features.landmarks import interocular_distance
+from edge_runtime.features.landmarks import (
+    DEFAULT_MAPPING,
+    LEGACY_MAPPING,
+    MAPPINGS,
+    interocular_distance,
+)
 from edge_runtime.features.normalise import NormalisationSpec, face_centre
 from edge_runtime.labels import LABELS
 
@@ -278,6 +283,7 @@ def test_label_command_writes_landmarks_soft_labels_and_the_teacher(tmp_path):
                      "soft": "clips/face_clip.teacher.csv", "video": FACE_CLIP.as_posix()}]  # fmt: skip
     record = json.loads((out / "teacher.json").read_text())
     assert record["name"] == "fer2013-mini-xception" and len(record["sha256"]) == 64
+    assert record["landmark_mapping"] == DEFAULT_MAPPING  # which 478->68 table made the points
     dataset = load_dataset(out, workers=1)
     (clip,) = dataset.clips
     assert clip.soft.shape == (len(clip.points), 7) and clip.label in range(7)
@@ -370,6 +376,42 @@ def test_label_refuses_to_mix_teachers_in_one_folder(tmp_path):
     assert not (out / "labels.csv").exists()
 
 
+def test_label_refuses_to_mix_478_to_68_tables_in_one_folder(tmp_path):
+    """A folder labelled before the symmetric table (no mapping recorded: the first table)."""
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "teacher.json").write_text(json.dumps(ImageTeacher.create(DEFAULT_TEACHER).describe()))
+    result = run_cli("label", str(FACE_CLIP), "-o", str(out))
+    assert result.returncode == 2, result.stderr
+    assert (
+        f"labelled with the 478->68 table {LEGACY_MAPPING}, not {DEFAULT_MAPPING}" in result.stderr
+    )
+    assert not (out / "labels.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ({}, DEFAULT_MAPPING),  # hand-made labels.csv over `extract` CSVs: today's table
+        ({"a.stills.json": {}}, LEGACY_MAPPING),  # a bundle from before the record
+        ({"a.stills.json": {"landmark_mapping": "symmetric-v2"}, "teacher.json": {
+            "landmark_mapping": "symmetric-v2"}}, "symmetric-v2"),
+        ({"a.stills.json": {"landmark_mapping": "symmetric-v2"}, "teacher.json": {}}, "different"),
+        ({"teacher.json": {"landmark_mapping": "mystery"}}, "unknown landmark mapping"),
+    ],
+)  # fmt: skip
+def test_a_data_folders_table_is_read_from_its_records(tmp_path, records, expected):
+    from edge_emo.train.trainer import data_mapping
+
+    for name, record in records.items():
+        (tmp_path / name).write_text(json.dumps(record))
+    if expected in MAPPINGS:
+        assert data_mapping(tmp_path) == expected
+    else:
+        with pytest.raises(InputError, match=expected):
+            data_mapping(tmp_path)
+
+
 def test_stills_bundle_from_labelled_images(tmp_path):
     from edge_emo.train.stills import build_stills
 
@@ -392,6 +434,7 @@ def test_stills_bundle_from_labelled_images(tmp_path):
     record = build_stills(images, "folders", data / "faces.stills.npz", teacher_path=DEFAULT_TEACHER,
                           workers=1, log=lambda *a: None)  # fmt: skip
     assert record["images"] == 4 and record["people"] == 4
+    assert record["landmark_mapping"] == DEFAULT_MAPPING
     assert record["skipped"] == {"contempt (not one of the 7 labels)": 1, "no face found": 1}
     assert record["class_counts"]["sadness"] == record["class_counts"]["happiness"] == 2
     dataset = load_dataset(data)
@@ -446,6 +489,7 @@ def test_soft_label_training_on_a_tiny_set(tmp_path, synth_dir):
     assert meta["extra"]["train_config"]["augment"]["jitter"] == AugmentOptions().jitter
     assert meta["extra"]["train_config"]["teacher_mix"] == 0.3  # recorded with the model
     assert meta["training_data"]["synthetic"] is False  # no SYNTHETIC_DATA.md in this folder
+    assert meta["normalisation"]["landmarks"] == DEFAULT_MAPPING  # no records: today's table
 
 
 # --------------------------------------------------------------------------- held-out scoring

@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 from conftest import random_face
 
+from edge_emo.benchmarks.canonical_mesh import mirror_vertices
 from edge_runtime.features.landmarks import (
+    DEFAULT_MAPPING,
     IBUG68_FROM_MESH,
+    IBUG68_FROM_MESH_V1,
+    IBUG68_MIRROR,
+    LEGACY_MAPPING,
+    MAPPINGS,
     REGIONS,
     interocular_distance,
     mediapipe_to_ibug68,
@@ -101,21 +107,47 @@ def test_degenerate_input_stays_finite():
     assert np.isfinite(normalise_window(flat)).all()
 
 
-def test_mapping_table_covers_68_points_without_iris():
-    assert len(IBUG68_FROM_MESH) == 68
-    assert all(0 <= i < 468 for sources in IBUG68_FROM_MESH for i in sources)
+@pytest.mark.parametrize("mapping", sorted(MAPPINGS))
+def test_mapping_tables_cover_68_points_without_iris(mapping):
+    table = MAPPINGS[mapping]
+    assert len(table) == 68
+    assert all(0 <= i < 468 for sources in table for i in sources)
     assert sorted(REGIONS) == ["brows", "eyes", "jaw", "mouth", "nose"]
 
 
-def test_mapping_averages_the_listed_mesh_points():
+def test_the_default_table_is_left_right_symmetric_and_the_first_is_not():
+    """A point's mirror partner takes the mirror images of its mesh points (canonical mesh)."""
+    mirror = mirror_vertices()
+
+    def mirrored(table):
+        return [tuple(sorted(int(mirror[v]) for v in table[IBUG68_MIRROR[k]])) for k in range(68)]
+
+    assert mirrored(IBUG68_FROM_MESH) == [tuple(sorted(s)) for s in IBUG68_FROM_MESH]
+    assert mirrored(IBUG68_FROM_MESH_V1) != [tuple(sorted(s)) for s in IBUG68_FROM_MESH_V1]
+    assert MAPPINGS[DEFAULT_MAPPING] is IBUG68_FROM_MESH
+
+
+def test_an_unknown_mapping_is_refused_everywhere_it_can_be_named():
+    with pytest.raises(ValueError, match="unknown landmark mapping 'mystery'"):
+        mediapipe_to_ibug68(np.zeros((478, 3)), "mystery")
+    with pytest.raises(ValueError, match="unknown landmark mapping"):
+        NormalisationSpec(landmarks="mystery")
+    spec = NormalisationSpec(roll=True)
+    assert NormalisationSpec.from_dict(spec.to_dict()).landmarks == DEFAULT_MAPPING
+    older = {k: v for k, v in spec.to_dict().items() if k != "landmarks"}
+    assert NormalisationSpec.from_dict(older).landmarks == LEGACY_MAPPING  # sidecars before it
+
+
+@pytest.mark.parametrize("mapping", sorted(MAPPINGS))
+def test_mapping_averages_the_listed_mesh_points(mapping):
     mesh = np.zeros((478, 3))
     mesh[:, 0] = np.arange(478)  # x = mesh index
     mesh[:, 1] = 2 * np.arange(478)
-    out = mediapipe_to_ibug68(mesh)
-    for k, sources in enumerate(IBUG68_FROM_MESH):
+    out = mediapipe_to_ibug68(mesh, mapping)
+    for k, sources in enumerate(MAPPINGS[mapping]):
         assert out[k, 0] == pytest.approx(np.mean(sources))
         assert out[k, 1] == pytest.approx(2 * np.mean(sources))
-    batch = mediapipe_to_ibug68(np.stack([mesh, mesh]))
+    batch = mediapipe_to_ibug68(np.stack([mesh, mesh]), mapping)
     assert batch.shape == (2, 68, 2)
 
 

@@ -6,25 +6,27 @@ import numpy as np
 import pytest
 
 from edge_emo.benchmarks.canonical_mesh import canonical_vertices
-from edge_runtime.features.landmarks import mediapipe_to_ibug68
+from edge_runtime.features.landmarks import DEFAULT_MAPPING, mediapipe_to_ibug68
 from edge_runtime.features.normalise import (
     CENTRE_POINTS,
     NormalisationSpec,
     normalise_window,
     unflatten,
 )
-from edge_runtime.features.pose import MEAN_FACE_68, POSE_METHOD, fit_pose, frontalise
+from edge_runtime.features.pose import MEAN_FACE_68, MEAN_FACES, POSE_METHOD, fit_pose, frontalise
 
 
-def test_mean_face_is_mediapipes_canonical_mesh_mapped_to_68_points():
-    """Rebuilt from the geometry metadata in the bundled face_landmarker.task."""
+@pytest.mark.parametrize("mapping", sorted(MEAN_FACES))
+def test_mean_face_is_mediapipes_canonical_mesh_mapped_to_68_points(mapping):
+    """Rebuilt from the geometry metadata in the bundled face_landmarker.task, per table."""
     vertices = canonical_vertices()
-    xy = mediapipe_to_ibug68(vertices[:, :2]).astype(np.float64)
-    depth = mediapipe_to_ibug68(vertices[:, [2, 0]]).astype(np.float64)[:, 0]
+    xy = mediapipe_to_ibug68(vertices[:, :2], mapping).astype(np.float64)
+    depth = mediapipe_to_ibug68(vertices[:, [2, 0]], mapping).astype(np.float64)[:, 0]
     face = np.column_stack([xy[:, 0], -xy[:, 1], -depth])  # y down, z away from the camera
     face -= face[list(CENTRE_POINTS)].mean(axis=0)
     face /= np.linalg.norm(face[45, :2] - face[36, :2])
-    np.testing.assert_allclose(MEAN_FACE_68, face, atol=6e-5)
+    np.testing.assert_allclose(MEAN_FACES[mapping], face, atol=6e-5)
+    assert MEAN_FACES[DEFAULT_MAPPING] is MEAN_FACE_68
 
 
 def _rotation(yaw: float, pitch: float, roll: float = 0.0) -> np.ndarray:

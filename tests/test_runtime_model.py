@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -11,9 +12,12 @@ from conftest import FACE_CLIP, needs_tf, run_without_tensorflow
 
 from edge_runtime.assets import default_model_path, face_landmarker_bytes
 from edge_runtime.errors import ModelError
-from edge_runtime.model.classifier import EmotionClassifier
+from edge_runtime.features.landmarks import MAPPINGS, mediapipe_to_ibug68
+from edge_runtime.model.classifier import ClassifierOptions, EmotionClassifier
 from edge_runtime.model.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
 from edge_runtime.model.tflite_ops import forbidden_ops, operator_codes
+from edge_runtime.pipeline import EmotionPipeline, PipelineOptions
+from edge_runtime.sources.video import read_video
 
 
 def test_metadata_round_trip_and_hash(tmp_path):
@@ -38,6 +42,10 @@ def test_metadata_round_trip_and_hash(tmp_path):
         ({"hop": 91}, "must not exceed the window"),
         ({"input_layout": "y,x"}, "laid out"),
         ({"normalisation": {"name": "mystery"}}, "unknown normalisation"),
+        (
+            {"normalisation": {"name": "centre-iod-v1", "landmarks": "x"}},
+            "unknown landmark mapping",
+        ),
         ({"schema_version": 99}, "schema_version"),
         ({"class_prior": {"b": 2.0}}, "class_prior"),
         ({"class_prior": {"a": 0}}, "class_prior"),
@@ -62,6 +70,23 @@ def test_missing_sidecar_and_garbage_model(tmp_path):
     write_metadata(model, ModelMetadata(name="m", labels=["a"], window=90, fps=30))
     with pytest.raises(ModelError, match="TFL3"):
         EmotionClassifier.from_file(model)
+
+
+@pytest.mark.parametrize("mapping", sorted(MAPPINGS))
+def test_the_pipeline_maps_the_mesh_with_its_models_table(tmp_path, mapping):
+    """The 68 points are made with the 478->68 table the model's sidecar names."""
+    path = default_model_path()
+    copy = tmp_path / "m.tflite"
+    shutil.copy(path, copy)
+    meta = load_metadata(path)
+    meta.normalisation = dataclasses.replace(meta.normalisation, landmarks=mapping)
+    write_metadata(copy, meta)
+    options = PipelineOptions(classifier=ClassifierOptions(copy))
+    with EmotionPipeline.create(options) as pipeline:
+        assert pipeline.landmarker.options.mapping == mapping
+        frame = next(iter(read_video(FACE_CLIP)))
+        observation = pipeline.landmarker.detect(frame)
+    np.testing.assert_allclose(observation.ibug68, mediapipe_to_ibug68(observation.mesh, mapping))
 
 
 def test_face_landmarker_hash_is_checked(tmp_path):

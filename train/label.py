@@ -29,6 +29,7 @@ import numpy as np
 from edge_runtime.atomic import atomic_open, write_text
 from edge_runtime.errors import InputError
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions
+from edge_runtime.features.landmarks import LEGACY_MAPPING
 from edge_runtime.labels import LABELS
 from edge_runtime.landmark_csv import LandmarkCsvWriter
 from edge_runtime.sources.video import read_video
@@ -193,7 +194,8 @@ def label_command(
         files = [video for video, person in chosen.items() if person is not None]
         log(f"{people}: {len(files)} of {len(chosen)} videos listed")
     record_path = out_dir / TEACHER_RECORD
-    record = teacher.describe()
+    options = FaceLandmarkerOptions()
+    record = {**teacher.describe(), "landmark_mapping": options.mapping}
     if record_path.is_file():
         try:
             previous = json.loads(record_path.read_text(encoding="utf-8"))
@@ -204,12 +206,17 @@ def label_command(
                 f"{out_dir}: labelled by teacher {previous.get('name')} ({str(previous.get('sha256'))[:12]}), "
                 f"not {record['name']}: use another output folder"
             )
+        mapping = previous.get("landmark_mapping", LEGACY_MAPPING)
+        if mapping != options.mapping:
+            raise InputError(
+                f"{out_dir}: labelled with the 478->68 table {mapping}, not {options.mapping}: "
+                "use another output folder"
+            )
     if source is not None:
         record_source(out_dir, source)
     rows = _read_rows(out_dir / "labels.csv")
     subjects = {}
     results = []
-    options = FaceLandmarkerOptions()
     for video in files:
         person = chosen[video] if listed is not None else Person(subject or "", "")
         name = clip_name(video, rows)

@@ -30,6 +30,7 @@ import numpy as np
 
 from edge_runtime.atomic import atomic_open, write_text
 from edge_runtime.errors import InputError
+from edge_runtime.features.landmarks import DEFAULT_MAPPING
 from edge_runtime.labels import LABELS, label_index
 
 LAYOUTS = ("fer2013", "ckplus48", "jaffe", "folders")
@@ -198,6 +199,7 @@ def build_stills(
         "groups": dict(Counter(i.group for i in kept)),
         "skipped": dict(skipped),
         "teacher": teacher_path.name if teacher_path else None,
+        "landmark_mapping": DEFAULT_MAPPING,  # the workers' FaceLandmarkerOptions()
         "landmarks": "MediaPipe FaceLandmarker (IMAGE mode) -> iBUG-68, after upscaling to "
         f">= {MIN_SIDE} px and {PAD:.0%} edge padding",
     }

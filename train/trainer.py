@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.errors import InputError
+from edge_runtime.features.landmarks import DEFAULT_MAPPING, LEGACY_MAPPING, check_mapping
 from edge_runtime.features.normalise import NormalisationSpec
 from edge_runtime.labels import LABELS
 from edge_runtime.model.metadata import ModelMetadata, write_metadata
@@ -266,6 +267,30 @@ def data_provenance(data_dir: Path) -> list[dict]:
     return parts
 
 
+def data_mapping(data_dir: Path) -> str:
+    """The 478->68 table a data folder's landmarks were made with, from what `stills` and
+    `label` recorded (records from before the symmetric table name none: the first table).
+    A folder with no records (hand-made labels.csv over `extract` CSVs) gets the default."""
+    import json
+
+    found = set()
+    records = [*sorted(data_dir.glob("*.stills.json")), data_dir / "teacher.json"]
+    for path in records:
+        if path.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                record = json.loads(path.read_text(encoding="utf-8"))
+                found.add(str(record.get("landmark_mapping", LEGACY_MAPPING)))
+    if len(found) > 1:
+        raise InputError(
+            f"{data_dir}: its parts were landmarked with different 478->68 tables "
+            f"({', '.join(sorted(found))}); re-extract them with one edge-emo version"
+        )
+    try:
+        return check_mapping(found.pop() if found else DEFAULT_MAPPING)
+    except ValueError as exc:
+        raise InputError(f"{data_dir}: {exc}") from None
+
+
 def training_data_record(dataset: Dataset, data_dir: Path, split: SubjectSplit, calm: str) -> dict:
     """The `training_data` block of the metadata: what the model learned from."""
     synthetic = (data_dir / "SYNTHETIC_DATA.md").is_file()
@@ -326,9 +351,10 @@ def train_command(
         f"subjects: train {describe_subjects(split.train)} | val {describe_subjects(split.val)} "
         f"| test {describe_subjects(split.test)}"
     )
+    spec = replace(spec or NormalisationSpec(), landmarks=data_mapping(data_dir))
     fold_summary = None
     if folds:
-        fold_summary = cross_validate(dataset, config, folds, log)
+        fold_summary = cross_validate(dataset, config, folds, log, spec)
     result = train_model(dataset, split, config, spec, log=log)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.stem}.tmp.keras")
@@ -376,7 +402,13 @@ def train_command(
     return result
 
 
-def cross_validate(dataset: Dataset, config: TrainConfig, k: int, log=print) -> dict:
+def cross_validate(
+    dataset: Dataset,
+    config: TrainConfig,
+    k: int,
+    log=print,
+    spec: NormalisationSpec | None = None,
+) -> dict:
     """k-fold by subject: each fold is the test set once; the next fold validates."""
     groups = kfold_subjects(dataset.subjects, k)
     accuracies, f1s = [], []
@@ -384,7 +416,7 @@ def cross_validate(dataset: Dataset, config: TrainConfig, k: int, log=print) -> 
         val = groups[(i + 1) % k]
         split = holdout_split(dataset.subjects, val=val, test=test)
         log(f"fold {i + 1}/{k}: test {' '.join(test)}")
-        result = train_model(dataset, split, config, log=lambda *_: None)
+        result = train_model(dataset, split, config, spec, log=lambda *_: None)
         accuracies.append(result.test_report["accuracy"])
         f1s.append(result.test_report["macro_f1"])
         log(f"fold {i + 1}/{k}: accuracy {accuracies[-1]:.3f}, macro-F1 {f1s[-1]:.3f}")

@@ -1,12 +1,16 @@
 """MediaPipe's 478-point face mesh -> the 68-point iBUG-300W layout that OpenFace writes.
 
-Each iBUG point is the mean of one or two neighbouring mesh points (`IBUG68_FROM_MESH`),
-chosen point by point against dlib's 68-point predictor on the even frames of a real
-clip and measured on its odd frames (`benchmarks/mapping_error.py`). Held-out error in
-inter-ocular distances: jaw 0.055, brows 0.039, nose 0.026, eyes 0.016, mouth 0.033
-(all 0.036). The jaw is worst because the two models disagree on where the face outline
-runs. It was fitted on one person (the bundled clip); on 28 other people it is 0.039, as
-close as a table fitted on half of them is on the other half (README, "Landmarks").
+Each iBUG point is the mean of one or two neighbouring mesh points, chosen point by point
+against dlib's 68-point predictor (`benchmarks/mapping_error.py`). Two tables, named in
+every model's sidecar (`normalisation.landmarks`) so the runtime maps as training did:
+
+- `symmetric-v2` (`IBUG68_FROM_MESH`, the default since 2026-12-01): left-right symmetric
+  (a point's mirror partner uses the mirror images of its mesh points in MediaPipe's
+  canonical mesh), fitted on 28 training-video people and measured on 31 others: 0.039
+  inter-ocular distances from dlib (jaw 0.067, brows 0.054, nose 0.027, eyes 0.021, mouth
+  0.025), where the first table is also 0.039 (README, "Landmarks").
+- `dlib-fit-v1` (`IBUG68_FROM_MESH_V1`): the first table, fitted on the bundled clip (a
+  reserved evaluation fixture) and not symmetric; models whose sidecar names no table use it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,31 @@ import numpy as np
 # "Right" is the subject's right, i.e. the image's left side.
 # fmt: off
 IBUG68_FROM_MESH: tuple[tuple[int, ...], ...] = (
+    # jaw 0-16, image-left ear -> chin (8) -> image-right ear
+    (127,), (234,), (177,), (215,), (138, 172), (136,), (149,), (176, 171), (152,),
+    (400, 396), (378,), (365,), (367, 397), (435,), (401,), (454,), (356,),
+    # brows 17-21 (subject's right), 22-26 (subject's left), outer -> inner -> outer
+    (70, 46), (63,), (105, 52), (66,), (107, 55),
+    (336, 285), (296,), (334, 282), (293,), (300, 276),
+    # nose bridge 27-30, nostril base 31-35
+    (168,), (197,), (3, 248), (4,),
+    (240, 75), (97,), (2,), (326,), (460, 305),
+    # right eye 36-41: outer corner, upper lid x2, inner corner, lower lid x2
+    (33,), (160, 159), (158,), (155,), (153,), (144,),
+    # left eye 42-47: inner corner, upper lid x2, outer corner, lower lid x2
+    (382,), (385,), (387, 386), (263,), (373,), (380,),
+    # outer lips 48-59
+    (61,), (74, 39), (37,), (0,), (267,), (304, 269), (291,), (405, 321),
+    (314,), (17,), (84,), (181, 91),
+    # inner lips 60-67
+    (183, 77), (82,), (13,), (312,), (407, 307), (317,), (14,), (87,),
+)
+# fmt: on
+"""`symmetric-v2`: mesh indices averaged for each iBUG point (iris points 468-477 are never
+used: they follow gaze). Fitted with `python benchmarks/mapping_error.py VIDEOS --symmetric`."""
+
+# fmt: off
+IBUG68_FROM_MESH_V1: tuple[tuple[int, ...], ...] = (
     # jaw 0-16, image-left ear -> chin (8) -> image-right ear
     (127,), (234,), (177,), (215,), (138, 172), (136,), (149, 150), (176, 171), (152,),
     (377, 400), (378,), (365,), (367, 397), (435,), (376, 323), (454,), (356,),
@@ -38,7 +67,19 @@ IBUG68_FROM_MESH: tuple[tuple[int, ...], ...] = (
     (76, 183), (82,), (13,), (312,), (407, 325), (317,), (14,), (87, 178),
 )
 # fmt: on
-"""Mesh indices averaged for each iBUG point (iris points 468-477 are never used: they follow gaze)."""
+"""`dlib-fit-v1`, the first table (fitted on one person, not symmetric)."""
+
+SYMMETRIC_V2, DLIB_FIT_V1 = "symmetric-v2", "dlib-fit-v1"
+MAPPINGS: dict[str, tuple[tuple[int, ...], ...]] = {
+    SYMMETRIC_V2: IBUG68_FROM_MESH,
+    DLIB_FIT_V1: IBUG68_FROM_MESH_V1,
+}
+"""The 478->68 tables this runtime knows, by the name a sidecar records."""
+DEFAULT_MAPPING = SYMMETRIC_V2
+"""What `extract`, `label`, `stills` and new models use."""
+LEGACY_MAPPING = DLIB_FIT_V1
+"""What a sidecar or a data record that names no table was made with (all of them, before
+the symmetric table)."""
 
 # fmt: off
 IBUG68_MIRROR: tuple[int, ...] = (
@@ -52,18 +93,6 @@ IBUG68_MIRROR: tuple[int, ...] = (
 # fmt: on
 """The iBUG point that mirrors each point across the face's vertical axis (36 <-> 45, ...)."""
 
-MAPPING_ERROR_IOD: dict[str, float] = {
-    "jaw": 0.055,
-    "brows": 0.039,
-    "nose": 0.026,
-    "eyes": 0.016,
-    "mouth": 0.033,
-    "all": 0.036,
-}
-"""Mean distance to dlib's 68 points, in inter-ocular distances, on held-out (odd) frames of
-tests/data/face_clip.mp4 (one person, 472 frames): `python benchmarks/mapping_error.py
-tests/data/face_clip.mp4 --fit`. A naive anatomical table scored 0.046 overall (jaw 0.070)."""
-
 REGIONS: dict[str, tuple[int, int]] = {
     "jaw": (0, 17),
     "brows": (17, 27),
@@ -76,24 +105,34 @@ REGIONS: dict[str, tuple[int, int]] = {
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 36, 45
 
 
-def _mapping_matrix() -> np.ndarray:
+def check_mapping(name: str) -> str:
+    """`name` if this runtime knows that 478->68 table; ValueError otherwise."""
+    if name not in MAPPINGS:
+        raise ValueError(
+            f"unknown landmark mapping {name!r} (this runtime knows {', '.join(sorted(MAPPINGS))})"
+        )
+    return name
+
+
+def _mapping_matrix(table: tuple[tuple[int, ...], ...]) -> np.ndarray:
     matrix = np.zeros((68, 478), dtype=np.float32)
-    for row, sources in enumerate(IBUG68_FROM_MESH):
+    for row, sources in enumerate(table):
         for source in sources:
             matrix[row, source] = 1.0 / len(sources)
     return matrix
 
 
-_MAPPING = _mapping_matrix()
+_MATRICES = {name: _mapping_matrix(table) for name, table in MAPPINGS.items()}
 
 
-def mediapipe_to_ibug68(mesh: np.ndarray) -> np.ndarray:
-    """Map (478, >=2) or (T, 478, >=2) mesh points to (68, 2) / (T, 68, 2) iBUG points."""
+def mediapipe_to_ibug68(mesh: np.ndarray, mapping: str = DEFAULT_MAPPING) -> np.ndarray:
+    """Map (478, >=2) or (T, 478, >=2) mesh points to (68, 2) / (T, 68, 2) iBUG points with
+    the named table (`MAPPINGS`)."""
     mesh = np.asarray(mesh, dtype=np.float32)
     if mesh.shape[-2] < 468:
         raise ValueError(f"expected 468 or 478 mesh points, got shape {mesh.shape}")
     xy = mesh[..., :468, :2] if mesh.shape[-2] == 468 else mesh[..., :, :2]
-    matrix = _MAPPING[:, : xy.shape[-2]]
+    matrix = _MATRICES[check_mapping(mapping)][:, : xy.shape[-2]]
     return matrix @ xy  # broadcasts over leading axes; ~20x faster than the einsum it replaced
 
 

@@ -17,7 +17,14 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from edge_runtime.features.landmarks import LEFT_EYE_OUTER, RIGHT_EYE_OUTER, interocular_distance
+from edge_runtime.features.landmarks import (
+    DEFAULT_MAPPING,
+    LEFT_EYE_OUTER,
+    LEGACY_MAPPING,
+    RIGHT_EYE_OUTER,
+    check_mapping,
+    interocular_distance,
+)
 from edge_runtime.features.pose import POSE_METHOD, frontalise
 
 NUM_POINTS = 68
@@ -45,6 +52,9 @@ class NormalisationSpec:
 
     `pose` names a frontalisation (`pose.POSE_METHOD`) applied after the roll and the
     scaling; it levels the eyes first whatever `roll` says. None: yaw and pitch stay.
+
+    `landmarks` names the 478->68 table the points were made with (`landmarks.MAPPINGS`);
+    the runtime maps the mesh with the same one. A sidecar that names none used the first.
     """
 
     name: str = "centre-iod-v1"
@@ -53,6 +63,7 @@ class NormalisationSpec:
     std: tuple[float, ...] | None = None
     clip: float | None = None
     pose: str | None = None
+    landmarks: str = DEFAULT_MAPPING
 
     def __post_init__(self) -> None:
         if (self.mean is None) != (self.std is None):
@@ -64,6 +75,7 @@ class NormalisationSpec:
                 raise ValueError("normalisation std must be positive and mean finite")
         if self.clip is not None and not self.clip > 0:
             raise ValueError("normalisation clip must be positive")
+        check_mapping(self.landmarks)
         if self.pose not in (None, POSE_METHOD):
             raise ValueError(
                 f"unknown pose normalisation {self.pose!r} (this runtime knows {POSE_METHOD})"
@@ -89,6 +101,7 @@ class NormalisationSpec:
             std=None if std is None else tuple(float(v) for v in std),
             clip=None if clip is None else float(clip),
             pose=None if pose is None else str(pose),
+            landmarks=str(data.get("landmarks", LEGACY_MAPPING)),
         )
 
     def with_standardisation(self, windows: np.ndarray, floor: float = 1e-3) -> NormalisationSpec:
@@ -136,7 +149,7 @@ def normalise_window(points: np.ndarray, spec: NormalisationSpec | None = None) 
         centred = np.stack([cos * x - sin * y, sin * x + cos * y], axis=-1)
     scaled = centred / face_scale(points)
     if spec.pose:
-        scaled = frontalise(scaled)
+        scaled = frontalise(scaled, spec.landmarks)
     features = np.concatenate([scaled[..., 0], scaled[..., 1]], axis=-1)
     if spec.mean is not None:
         features = (features - np.asarray(spec.mean)) / np.asarray(spec.std)

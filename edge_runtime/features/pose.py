@@ -8,15 +8,17 @@ point plus what the posed mean face does not explain (identity and expression), 
 the fitted scale. `POSE_METHOD` names this exact recipe in a model's metadata.
 
 The mean face is MediaPipe's canonical face mesh (the geometry metadata inside
-`face_landmarker.task`, Apache-2.0) mapped to the 68 iBUG points by `IBUG68_FROM_MESH`,
-with image axes (y down, z away from the camera), centred on the normalisation's centre
+`face_landmarker.task`, Apache-2.0) mapped to the 68 iBUG points by the model's 478->68
+table (one mean face per table in `MEAN_FACES`), with image axes (y down, z away from the camera), centred on the normalisation's centre
 points and scaled to one inter-ocular distance. `tests/test_pose.py` rebuilds it from the
-bundled file and checks it against these numbers.
+bundled file and checks them against these numbers.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from edge_runtime.features.landmarks import DEFAULT_MAPPING, DLIB_FIT_V1, SYMMETRIC_V2
 
 POSE_METHOD = "canonical-face-v1"
 """The one frontalisation this runtime knows: a model's sidecar names it (or none)."""
@@ -30,6 +32,30 @@ SCALE_RANGE = (0.5, 2.0)
 
 # fmt: off
 MEAN_FACE_68 = np.array([
+    (-0.8708, 0.0212, 0.6993), (-0.8619, 0.2115, 0.7478), (-0.7821, 0.5616, 0.4886), (-0.7404, 0.7304, 0.4659),
+    (-0.6626, 0.9322, 0.4574), (-0.5719, 1.0945, 0.3934), (-0.3611, 1.2469, 0.1587), (-0.2037, 1.2777, 0.0064),
+    (0.0000, 1.3447, -0.0058), (0.2037, 1.2777, 0.0064), (0.3611, 1.2469, 0.1587), (0.5719, 1.0945, 0.3934),
+    (0.6626, 0.9322, 0.4574), (0.7404, 0.7304, 0.4659), (0.7821, 0.5616, 0.4886), (0.8619, 0.2115, 0.7478),
+    (0.8708, 0.0212, 0.6993), (-0.6171, -0.1703, 0.1255), (-0.5607, -0.2529, 0.0518), (-0.4342, -0.2537, -0.0332),
+    (-0.3104, -0.2865, -0.0903), (-0.1471, -0.2276, -0.1122), (0.1471, -0.2276, -0.1122), (0.3104, -0.2865, -0.0903),
+    (0.4342, -0.2537, -0.0332), (0.5607, -0.2529, 0.0518), (0.6171, -0.1703, 0.1255), (0.0000, -0.0807, -0.1151),
+    (0.0000, 0.0928, -0.2366), (0.0000, 0.1797, -0.2722), (0.0000, 0.3393, -0.3794), (-0.1282, 0.4587, -0.1528),
+    (-0.0672, 0.5136, -0.1860), (0.0000, 0.5221, -0.2075), (0.0672, 0.5136, -0.1860), (0.1282, 0.4587, -0.1528),
+    (-0.5000, -0.0124, 0.1169), (-0.3850, -0.0441, 0.0464), (-0.3064, -0.0459, 0.0384), (-0.2247, 0.0064, 0.0589),
+    (-0.3064, 0.0267, 0.0490), (-0.4128, 0.0217, 0.0650), (0.2247, 0.0064, 0.0589), (0.3064, -0.0459, 0.0384),
+    (0.3850, -0.0441, 0.0464), (0.5000, -0.0124, 0.1169), (0.4128, 0.0217, 0.0650), (0.3064, 0.0267, 0.0490),
+    (-0.2762, 0.7756, -0.0080), (-0.1779, 0.7063, -0.1164), (-0.0800, 0.6616, -0.1871), (0.0000, 0.6703, -0.1987),
+    (0.0800, 0.6616, -0.1871), (0.1779, 0.7063, -0.1164), (0.2762, 0.7756, -0.0080), (0.1779, 0.8458, -0.0901),
+    (0.0787, 0.8823, -0.1389), (0.0000, 0.8906, -0.1487), (-0.0787, 0.8823, -0.1389), (-0.1779, 0.8458, -0.0901),
+    (-0.2255, 0.7742, -0.0296), (-0.0600, 0.7363, -0.1041), (0.0000, 0.7364, -0.1132), (0.0600, 0.7363, -0.1041),
+    (0.2255, 0.7742, -0.0296), (0.0656, 0.7953, -0.1267), (0.0000, 0.7980, -0.1340), (-0.0656, 0.7953, -0.1267),
+])
+# fmt: on
+"""(68, 3) mean face under the symmetric table, in inter-ocular distances: x right, y down,
+z away from the camera."""
+
+# fmt: off
+MEAN_FACE_68_V1 = np.array([
     (-0.8772, 0.0287, 0.7050), (-0.8682, 0.2210, 0.7539), (-0.7875, 0.5750, 0.4919), (-0.7453, 0.7457, 0.4690),
     (-0.6667, 0.9497, 0.4603), (-0.5750, 1.1137, 0.3957), (-0.4107, 1.2370, 0.2083), (-0.2028, 1.2989, 0.0045),
     (0.0031, 1.3667, -0.0079), (0.2079, 1.3362, 0.0391), (0.3682, 1.2678, 0.1584), (0.5813, 1.1137, 0.3957),
@@ -49,32 +75,44 @@ MEAN_FACE_68 = np.array([
     (0.2239, 0.7862, -0.0306), (0.0694, 0.8112, -0.1301), (0.0031, 0.8140, -0.1375), (-0.0925, 0.8079, -0.1177),
 ])
 # fmt: on
-"""(68, 3) mean face in inter-ocular distances: x right, y down, z away from the camera."""
+"""The same under the first table (`dlib-fit-v1`)."""
 
-_RIGID = MEAN_FACE_68[list(RIGID_POINTS)]
-_RIGID_CENTRE = _RIGID.mean(axis=0)
-_RIGID_PINV = np.linalg.pinv(_RIGID - _RIGID_CENTRE)  # (3, K): least-squares camera fit
+MEAN_FACES = {SYMMETRIC_V2: MEAN_FACE_68, DLIB_FIT_V1: MEAN_FACE_68_V1}
+"""The mean face of each 478->68 table, by its name."""
 
 
-def fit_pose(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rigid_fit(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rigid = face[list(RIGID_POINTS)]
+    return rigid.mean(axis=0), np.linalg.pinv(rigid - rigid.mean(axis=0))  # (3, K) least squares
+
+
+_RIGID_FITS = {name: _rigid_fit(face) for name, face in MEAN_FACES.items()}
+
+
+def fit_pose(
+    points: np.ndarray, mapping: str = DEFAULT_MAPPING
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scaled-orthographic pose of the mean face in each frame of (T, 68, 2) points.
 
     Returns (rotation (T, 2, 3) with orthonormal rows, scale (T,), translation (T, 2)):
     the mean face's point X lands at translation + scale * rotation @ (X - rigid centre).
     """
+    pinv = _RIGID_FITS[mapping][1]
     rigid = points[:, RIGID_POINTS, :]
     translation = rigid.mean(axis=1)
-    camera = np.swapaxes(_RIGID_PINV @ (rigid - translation[:, None, :]), 1, 2)  # (T, 2, 3)
+    camera = np.swapaxes(pinv @ (rigid - translation[:, None, :]), 1, 2)  # (T, 2, 3)
     u, singular, vt = np.linalg.svd(camera, full_matrices=False)
     scale = np.clip(singular.mean(axis=-1), *SCALE_RANGE)
     return u @ vt, scale, translation
 
 
-def frontalise(points: np.ndarray) -> np.ndarray:
-    """(T, 68, 2) roll-levelled points in inter-ocular distances -> the same face seen from the front."""
+def frontalise(points: np.ndarray, mapping: str = DEFAULT_MAPPING) -> np.ndarray:
+    """(T, 68, 2) roll-levelled points in inter-ocular distances -> the same face seen from the
+    front; `mapping` names the 478->68 table the points were made with."""
     points = np.asarray(points, dtype=np.float64)
-    rotation, scale, translation = fit_pose(points)
+    face, centre = MEAN_FACES[mapping], _RIGID_FITS[mapping][0]
+    rotation, scale, translation = fit_pose(points, mapping)
     posed = translation[:, None, :] + scale[:, None, None] * np.einsum(
-        "tij,kj->tki", rotation, MEAN_FACE_68 - _RIGID_CENTRE
+        "tij,kj->tki", rotation, face - centre
     )
-    return MEAN_FACE_68[None, :, :2] + (points - posed) / scale[:, None, None]
+    return face[None, :, :2] + (points - posed) / scale[:, None, None]
