@@ -211,7 +211,7 @@ def convert_command(
     from rich.console import Console
 
     from edge_emo.train.config import TrainConfig
-    from edge_emo.train.data import load_dataset
+    from edge_emo.train.data import load_dataset, require_mapping
     from edge_emo.train.metrics import classification_report
     from edge_emo.train.splits import describe_subjects, split_from_record
     from edge_emo.train.windows import clip_predictions, clip_windows
@@ -234,6 +234,7 @@ def convert_command(
     except Exception as exc:
         raise ModelError(f"{model_path}: Keras cannot load it ({exc})") from None
 
+    require_mapping(data_dir, meta.normalisation.landmarks, model_path)
     dataset = load_dataset(data_dir, calm=calm, fps=meta.fps)
     try:
         split = split_from_record(meta.training_data.get("split", {}), dataset.subjects)

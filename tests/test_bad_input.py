@@ -277,3 +277,22 @@ def test_bad_mqtt_settings(tmp_path, case):
     one_line_error(result.stderr, words)
     assert "s3cret-pw" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@needs_tf
+@pytest.mark.train
+def test_evaluate_and_convert_refuse_data_landmarked_with_another_table(
+    tmp_path, synth_dir, tiny_model
+):
+    """A model reads points made with its own 478->68 table; data made with another is refused."""
+    data = tmp_path / "data"
+    shutil.copytree(synth_dir, data)
+    (data / "teacher.json").write_text('{"name": "t", "sha256": "0"}')  # labelled before the record
+    for args in (
+        ["evaluate", str(tiny_model), str(data), "-o", str(tmp_path / "report")],
+        ["convert", str(tiny_model), "--data", str(data), "-o", str(tmp_path / "m.tflite")],
+    ):
+        code, stderr = invoke(*args)
+        assert code == INPUT, (args[0], stderr)
+        one_line_error(stderr, "landmarked with the 478->68 table dlib-fit-v1")
+    assert not (tmp_path / "report").exists() and not (tmp_path / "m.tflite").exists()

@@ -401,7 +401,7 @@ def test_label_refuses_to_mix_478_to_68_tables_in_one_folder(tmp_path):
     ],
 )  # fmt: skip
 def test_a_data_folders_table_is_read_from_its_records(tmp_path, records, expected):
-    from edge_emo.train.trainer import data_mapping
+    from edge_emo.train.data import data_mapping
 
     for name, record in records.items():
         (tmp_path / name).write_text(json.dumps(record))

@@ -16,6 +16,7 @@ stills.py) in the same folder are loaded too: each image is a one-frame clip.
 from __future__ import annotations
 
 import csv
+import json
 import multiprocessing
 import os
 import re
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.errors import InputError
+from edge_runtime.features.landmarks import DEFAULT_MAPPING, LEGACY_MAPPING, check_mapping
 from edge_runtime.features.resample import resample_array
 from edge_runtime.labels import LABELS, label_index
 from edge_runtime.landmark_csv import read_landmark_csv
@@ -116,6 +118,41 @@ class Dataset:
             self.source,
             self.description,
             self.skipped,
+        )
+
+
+def data_mapping(data_dir: Path) -> str:
+    """The 478->68 table a data folder's landmarks were made with, from what `stills` and
+    `label` recorded (records from before the symmetric table name none: the first table).
+    A folder with no records (hand-made labels.csv over `extract` CSVs) gets the default."""
+    found = set()
+    records = [*sorted(data_dir.glob("*.stills.json")), data_dir / "teacher.json"]
+    for path in records:
+        if path.is_file():
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise InputError(f"{path}: unreadable ({exc})") from None
+            found.add(str(record.get("landmark_mapping", LEGACY_MAPPING)))
+    if len(found) > 1:
+        raise InputError(
+            f"{data_dir}: its parts were landmarked with different 478->68 tables "
+            f"({', '.join(sorted(found))}); re-extract them with one edge-emo version"
+        )
+    try:
+        return check_mapping(found.pop() if found else DEFAULT_MAPPING)
+    except ValueError as exc:
+        raise InputError(f"{data_dir}: {exc}") from None
+
+
+def require_mapping(data_dir: Path, mapping: str, model: Path) -> None:
+    """InputError unless `data_dir` was landmarked with `mapping`, the model's 478->68 table:
+    windows made with another table are not what the model reads at run time."""
+    found = data_mapping(data_dir)
+    if found != mapping:
+        raise InputError(
+            f"{data_dir}: landmarked with the 478->68 table {found}, but {model} reads {mapping}: "
+            "label or extract the data again with this edge-emo"
         )
 
 

@@ -18,7 +18,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.model.metadata import ModelMetadata, load_metadata, write_metadata
 
 from .config import TrainConfig
-from .data import load_dataset
+from .data import load_dataset, require_mapping
 from .metrics import classification_report
 from .splits import expand_subjects, split_from_record
 from .windows import clip_predictions, clip_windows
@@ -46,6 +46,7 @@ def evaluate_model(
         if "train_config" in meta.extra
         else TrainConfig()
     )
+    require_mapping(data_dir, meta.normalisation.landmarks, model_path)
     dataset = load_dataset(data_dir, calm=calm, fps=meta.fps)
     if subjects is None:
         try:

@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.errors import InputError
-from edge_runtime.features.landmarks import DEFAULT_MAPPING, LEGACY_MAPPING, check_mapping
 from edge_runtime.features.normalise import NormalisationSpec
 from edge_runtime.labels import LABELS
 from edge_runtime.model.metadata import ModelMetadata, write_metadata
 
 from .config import TrainConfig
-from .data import Dataset, load_dataset
+from .data import Dataset, data_mapping, load_dataset
 from .metrics import classification_report
 from .splits import SubjectSplit, describe_subjects, holdout_split, kfold_subjects
 from .windows import clip_predictions, clip_windows, concat_crops, random_crops, video_crops
@@ -265,30 +264,6 @@ def data_provenance(data_dir: Path) -> list[dict]:
                 }
             )
     return parts
-
-
-def data_mapping(data_dir: Path) -> str:
-    """The 478->68 table a data folder's landmarks were made with, from what `stills` and
-    `label` recorded (records from before the symmetric table name none: the first table).
-    A folder with no records (hand-made labels.csv over `extract` CSVs) gets the default."""
-    import json
-
-    found = set()
-    records = [*sorted(data_dir.glob("*.stills.json")), data_dir / "teacher.json"]
-    for path in records:
-        if path.is_file():
-            with contextlib.suppress(OSError, ValueError):
-                record = json.loads(path.read_text(encoding="utf-8"))
-                found.add(str(record.get("landmark_mapping", LEGACY_MAPPING)))
-    if len(found) > 1:
-        raise InputError(
-            f"{data_dir}: its parts were landmarked with different 478->68 tables "
-            f"({', '.join(sorted(found))}); re-extract them with one edge-emo version"
-        )
-    try:
-        return check_mapping(found.pop() if found else DEFAULT_MAPPING)
-    except ValueError as exc:
-        raise InputError(f"{data_dir}: {exc}") from None
 
 
 def training_data_record(dataset: Dataset, data_dir: Path, split: SubjectSplit, calm: str) -> dict:
