@@ -6,13 +6,14 @@ Neither is a dependency of edge-emo; this script is the only place they are used
 
     python benchmarks/mapping_error.py VIDEO... [--stride 3] [--fit | --symmetric] [--test VIDEO...]
 
-Give one video per person (training videos, never the reserved evaluation sets: the
-table in edge_runtime was fitted on tests/data/face_clip.mp4, a reserved fixture, in the
-project's first days; the README's "Landmarks" measures it on others). Prints the mean
-error per region in inter-ocular distances (outer eye corners, from dlib). `--fit` also
-searches, point by point, the mesh point or pair of mesh points closest to dlib on the
-people at even positions and reports both tables on the people at odd positions (or on the
-`--test` people); `--symmetric` fits a left-right symmetric table instead.
+Give one video per person (training videos, never the reserved evaluation sets: the first
+table, `dlib-fit-v1`, was fitted on tests/data/face_clip.mp4, a reserved fixture; the
+default `symmetric-v2` on the training-video people, README "Landmarks"). Prints the mean
+error per region in inter-ocular distances (outer eye corners, from dlib) of the default
+table. `--fit` also searches, point by point, the mesh point or pair of mesh points closest
+to dlib on the people at even positions and reports it and the default table on the people
+at odd positions (or on the `--test` people); `--symmetric` fits a left-right symmetric
+table instead.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def main() -> None:
         f"frames with one face in both: {sum(counts)} ({len(people)} videos, {min(counts)}-{max(counts)} each)"
     )
     mesh, ref = _stack(people)
-    print("current table, all frames:", _fmt(region_errors(mediapipe_to_ibug68(mesh), ref)))
+    print("default table, all frames:", _fmt(region_errors(mediapipe_to_ibug68(mesh), ref)))
     if args.fit or args.symmetric:
         if args.test:
             fit_people, test_people = people, [collect(v, args.stride) for v in args.test]
@@ -184,12 +185,12 @@ def main() -> None:
             table = fit_symmetric(*_stack(fit_people), mirror_vertices())
         else:
             table = fit(*_stack(fit_people))
-        fitted, current = table_points(test_mesh, table), mediapipe_to_ibug68(test_mesh)
+        fitted, default = table_points(test_mesh, table), mediapipe_to_ibug68(test_mesh)
         print("fitted table, held-out people:", _fmt(region_errors(fitted, test_ref)))
-        print("current table, held-out people:", _fmt(region_errors(current, test_ref)))
+        print("default table, held-out people:", _fmt(region_errors(default, test_ref)))
         print(
             f"systematic asymmetry (IOD per point, held-out people): fitted "
-            f"{mean_asymmetry(fitted):.3f}, current {mean_asymmetry(current):.3f}, "
+            f"{mean_asymmetry(fitted):.3f}, default {mean_asymmetry(default):.3f}, "
             f"dlib {mean_asymmetry(test_ref):.3f}"
         )
         print("fitted table:", table)

@@ -30,6 +30,9 @@
 # default's recipe; those runs, the seed checks (--seed) and a cross-fitted try of the 12
 # validation people were made by hand with these settings (the model card's 2026-12-01 table).
 # Later on 2026-12-01: E3P (a 3-seed ensemble of P, the default's form now) and A (pool).
+# In the afternoon, on another machine: E3PN1.5 again (S36 0.733 here, 0.798 where first
+# measured: the same data and command), then with DATA landmarked by the symmetric 478->68
+# table (train/rebuild_default_model.sh steps 1-1b) 0.755: that table is the default's now.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:?training folder}; videos=${2:?folder of the training videos}; out=${3:?output folder}
