@@ -9,9 +9,10 @@ the fitted scale. `POSE_METHOD` names this exact recipe in a model's metadata.
 
 The mean face is MediaPipe's canonical face mesh (the geometry metadata inside
 `face_landmarker.task`, Apache-2.0) mapped to the 68 iBUG points by the model's 478->68
-table (one mean face per table in `MEAN_FACES`), with image axes (y down, z away from the camera), centred on the normalisation's centre
-points and scaled to one inter-ocular distance. `tests/test_pose.py` rebuilds it from the
-bundled file and checks them against these numbers.
+table (one mean face per table, `MEAN_FACES`), with image axes (y down, z away from the
+camera), centred on the normalisation's centre points and scaled to one inter-ocular
+distance. `tests/test_pose.py` rebuilds each from the bundled file and checks it against
+these numbers.
 """
 
 from __future__ import annotations
