@@ -79,6 +79,7 @@ def print_info() -> None:
         members = meta.extra.get("train_config", {}).get("ensemble", 1)
         traits = f", {members} networks averaged" if members > 1 else ""
         traits += "".join(f", {k} x{v:g}" for k, v in meta.class_prior.items())
+        traits += f", landmarks {meta.normalisation.landmarks}"  # its 478->68 table
         console.print(
             f"  {name}: {meta.format} {meta.quantisation.get('mode')}{traits}, {size}, labels {len(meta.labels)}, "
             f"window {meta.window} @ {meta.fps:g} fps, trained on {escape(meta.training_data_summary)}{figure}; sha256 ok"
