@@ -125,7 +125,9 @@ def _landmark_chunk(args: tuple[list[str], str | None]) -> list[tuple | None]:
     from .teacher import ImageTeacher
 
     paths, teacher_path = args
-    options = FaceLandmarkerOptions(running_mode=RunningMode.IMAGE, blendshapes=True)
+    options = FaceLandmarkerOptions(
+        running_mode=RunningMode.IMAGE, blendshapes=True, mapping=DEFAULT_MAPPING
+    )  # the table build_stills records
     teacher = ImageTeacher.create(teacher_path) if teacher_path else None
     out: list[tuple | None] = []
     with FaceLandmarker.create(options) as landmarker:
@@ -199,7 +201,7 @@ def build_stills(
         "groups": dict(Counter(i.group for i in kept)),
         "skipped": dict(skipped),
         "teacher": teacher_path.name if teacher_path else None,
-        "landmark_mapping": DEFAULT_MAPPING,  # the workers' FaceLandmarkerOptions()
+        "landmark_mapping": DEFAULT_MAPPING,  # the table the workers map with
         "landmarks": "MediaPipe FaceLandmarker (IMAGE mode) -> iBUG-68, after upscaling to "
         f">= {MIN_SIDE} px and {PAD:.0%} edge padding",
     }
