@@ -173,6 +173,14 @@ def test_every_recorded_training_video_source_is_labelled_and_people_stay_apart(
     }
     viewed = (REPO / "train/labels/validation-seconds.csv").read_text().splitlines()[1:]
     assert viewed and {line.split(",")[0] for line in viewed} <= listed
+    # Held-out seconds name a video of a recorded held-out folder (the rebuild calls the
+    # file <folder>-<file>, e.g. eamm-happy for videos/eamm/happy.mp4).
+    heldout = {row[4].split("/")[-1] for row in rows if row[0] == "heldout"}
+    seconds = (REPO / "train/labels/heldout-seconds.csv").read_text().splitlines()[1:]
+    assert seconds
+    for line in seconds:
+        video = line.split(",")[0]
+        assert any(video.startswith(folder + "-") for folder in heldout), video
 
 
 def test_get_sources_copies_folders_and_files_and_unpacks_zips_from_a_local_mirror(tmp_path):
