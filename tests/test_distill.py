@@ -104,6 +104,73 @@ def test_mirror_augmentation_reflects_the_face_and_keeps_point_roles():
     assert AugmentOptions().mirror_prob == 0  # off unless asked for (`train --mirror`)
 
 
+def _turned(points: np.ndarray, degrees: float, scale: float, shift: tuple) -> np.ndarray:
+    """Points rotated about the origin, scaled and moved: the same face elsewhere in a frame."""
+    a = np.deg2rad(degrees)
+    rotation = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    return points @ rotation.T * scale + np.asarray(shift)
+
+
+def test_real_talking_motion_is_measured_and_laid_back_in_the_face_frame():
+    from edge_emo.train.motion import face_motion, overlay_motion
+    from edge_emo.train.synth import NEUTRAL
+
+    face = NEUTRAL * 80 + np.array([320.0, 240.0])
+    talking = np.repeat(face[None], 30, axis=0)
+    talking[:, 57, 1] += 8 * np.sin(np.linspace(0, 6 * np.pi, 30))  # the lower lip moves
+    motion = face_motion(talking)
+    assert np.allclose(motion.mean(axis=0), 0)  # the person's shape is gone, the motion stays
+    assert np.abs(np.delete(motion, 57, axis=1)).max() < 1e-9  # nothing else moved
+    # A head that only turns, nears and moves in the frame has no face motion.
+    held = np.stack([_turned(face, d, 1 + d / 100, (d, -d)) for d in range(30)])
+    assert np.abs(face_motion(held)).max() < 1e-9
+    # Laid on a still of another size and roll, it moves the still's lower lip along the
+    # still's own face axes, by the same share of its inter-ocular distance.
+    still = np.repeat(_turned(face, 30.0, 2.0, (50.0, 80.0))[None], 30, axis=0)
+    moved = overlay_motion(still, motion)
+    assert np.allclose(face_motion(moved), motion, atol=1e-9)
+    assert np.allclose(np.delete(moved, 57, axis=1), np.delete(still, 57, axis=1))
+
+
+def test_motion_bank_takes_only_calm_fully_tracked_video_and_stills_get_it_when_asked():
+    from edge_emo.train.motion import NEUTRAL, face_motion, motion_bank
+
+    rng = np.random.default_rng(0)
+    calm, happy = np.eye(7)[NEUTRAL] * 0.9 + 0.1 / 7, np.eye(7)[1] * 0.9 + 0.1 / 7
+    relaxed = random_face(rng, 60)
+    relaxed[:, 57, 1] += 5 * np.sin(np.arange(60))  # talking: the lower lip moves up and down
+    smiling = random_face(rng, 60)
+    smiling[:, 48, 0] -= 5 * np.sin(np.arange(60))  # a mouth corner moves sideways
+    lost = random_face(rng, 60)
+    lost[::10] = np.nan  # never fully tracked for 30 frames
+    clips = [
+        Clip(ClipInfo(FACE_CLIP, NO_LABEL, "a"), relaxed, np.tile(calm, (60, 1))),
+        Clip(ClipInfo(FACE_CLIP, NO_LABEL, "b"), smiling, np.tile(happy, (60, 1))),
+        Clip(ClipInfo(FACE_CLIP, NO_LABEL, "c"), lost, np.tile(calm, (60, 1))),
+        Clip(ClipInfo(FACE_CLIP, 1, "d"), random_face(rng, 1)),  # a still: no motion
+    ]
+    bank = motion_bank(clips, 30, 20, np.random.default_rng(1))
+    assert bank.shape == (20, 30, 68, 2)
+    windows = [face_motion(relaxed[s : s + 30]) for s in range(31)]
+    assert all(any(np.allclose(m, w, atol=1e-5) for w in windows) for m in bank)  # all "a"
+    assert len(motion_bank(clips[1:], 30, 20, np.random.default_rng(1))) == 0  # none calm
+    assert len(motion_bank(clips[3:], 30, 20, np.random.default_rng(1))) == 0  # no video
+
+    # A held still moves with real talking only when asked; otherwise nothing changes,
+    # the random stream included.
+    spec = NormalisationSpec()
+    quiet = AugmentOptions(jitter=0, rotate_deg=0, scale=0, drop_prob=0)
+    talks = AugmentOptions(jitter=0, rotate_deg=0, scale=0, drop_prob=0, real_talk_prob=1.0)
+    stills = [clips[3]]
+    held = random_crops(stills, 30, 1, np.random.default_rng(2), spec, quiet, motion=bank)
+    assert np.ptp(held.x[0], axis=0).max() == 0
+    moving = random_crops(stills, 30, 1, np.random.default_rng(2), spec, talks, motion=bank)
+    assert np.ptp(moving.x[0], axis=0).max() > 0.01
+    plain = random_crops(stills, 30, 1, np.random.default_rng(2), spec, quiet)
+    assert np.array_equal(held.x, plain.x) and held.targets.argmax() == 1
+    assert AugmentOptions().real_talk_prob == 0  # off unless asked for (`train --real-talk`)
+
+
 def test_stills_become_windows_and_soft_only_clips_train():
     rng = np.random.default_rng(1)
     still = Clip(ClipInfo(FACE_CLIP, 2, "a"), random_face(rng, 1))

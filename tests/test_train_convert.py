@@ -234,13 +234,13 @@ def test_window_length_is_a_training_option_that_inference_follows(tmp_path, syn
     trained = run_cli(
         "train", str(synth_dir), "-o", str(model), "--window", "30", "--hop", "15",
         "--patience", "3", "--arch", "bilstm", "--ensemble", "1", "--mirror", "0.5",
-        "--frontalise", *common,
+        "--real-talk", "0.5", "--frontalise", *common,
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert (load_metadata(model).window, load_metadata(model).hop) == (30, 15)
     recorded = load_metadata(model).extra["train_config"]  # every option, like the rest
     assert (recorded["patience"], recorded["arch"], recorded["ensemble"]) == (3, "bilstm", 1)
-    assert recorded["augment"]["mirror_prob"] == 0.5
+    assert recorded["augment"]["mirror_prob"] == recorded["augment"]["real_talk_prob"] == 0.5
     assert load_metadata(model).normalisation.pose == "canonical-face-v1"
     tflite = tmp_path / "w30.tflite"
     convert_command(model, synth_dir, quant="int8", output=tflite, min_agreement=0, max_drop=100,

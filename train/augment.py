@@ -30,6 +30,7 @@ class AugmentOptions:
     talk_prob: float = 0.0  # chance that a window gets speech-like jaw/lip motion and blinks
     talk_amp: float = 0.10  # largest jaw opening, in inter-ocular distances
     mirror_prob: float = 0.0  # chance that a window is reflected left-right (a mirrored person)
+    real_talk_prob: float = 0.0  # chance that a held still gets real relaxed talking (motion.py)
 
     def to_dict(self) -> dict:
         return asdict(self)

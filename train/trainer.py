@@ -27,8 +27,11 @@ from edge_runtime.model.metadata import ModelMetadata, write_metadata
 from .config import TrainConfig
 from .data import Dataset, data_mapping, load_dataset
 from .metrics import classification_report
+from .motion import motion_bank
 from .splits import SubjectSplit, describe_subjects, holdout_split, kfold_subjects
 from .windows import clip_predictions, clip_windows, concat_crops, random_crops, video_crops
+
+MOTION_BANK_SIZE = 2000  # real talking windows held for --real-talk (33 MB at 30 frames)
 
 
 @dataclass
@@ -100,6 +103,11 @@ def train_model(
     class_weights = (
         balanced_class_weights(train_set, config.class_balance) if config.class_balance else None
     )
+    motion = None  # real relaxed talking to lay over held stills (motion.py), own random stream
+    if config.augment.real_talk_prob:
+        motion = motion_bank(train_set.clips, config.window, MOTION_BANK_SIZE,
+                             np.random.default_rng(config.seed + 2))  # fmt: skip
+        log(f"real talking motion: {len(motion)} windows of the training video")
     best, best_weights, waited = -1.0, None, 0
     start = time.perf_counter()
     epochs_run = 0
@@ -110,7 +118,7 @@ def train_model(
                 clips[i] for i in rng.choice(len(clips), config.clips_per_epoch, replace=False)
             ]
         crops = random_crops(clips, config.window, config.crops_per_clip, rng, spec, config.augment,
-                             config.targets)  # fmt: skip
+                             config.targets, motion)  # fmt: skip
         if config.video_windows:
             crops = concat_crops(crops, video_crops(train_set.clips, config, rng, spec))
         if len(crops) == 0:

@@ -28,6 +28,7 @@ from edge_runtime.labels import NUM_CLASSES
 
 from .augment import NO_AUGMENT, AugmentOptions, augment_window
 from .data import NO_LABEL, Clip
+from .motion import overlay_motion
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -132,8 +133,12 @@ def random_crops(
     spec: NormalisationSpec,
     augment: AugmentOptions = NO_AUGMENT,
     targets: TargetOptions = TargetOptions(),
+    motion: np.ndarray | None = None,
 ) -> Crops:
-    """`per_clip` random temporal crops of each clip (fewer if a crop is rejected), normalised."""
+    """`per_clip` random temporal crops of each clip (fewer if a crop is rejected), normalised.
+
+    With `motion` (motion.motion_bank) a held still gets one of those real talking motions
+    with probability `augment.real_talk_prob`."""
     xs, ys, ws = [], [], []
     for clip in clips:
         n = len(clip.points)
@@ -149,6 +154,9 @@ def random_crops(
             )
             if target is None:
                 continue
+            talks = clip.still and motion is not None and len(motion) > 0
+            if talks and augment.real_talk_prob and rng.random() < augment.real_talk_prob:
+                span = overlay_motion(span, motion[int(rng.integers(len(motion)))])
             w = window_from_span(augment_window(span, rng, augment), start, window)
             if w.accepted:
                 xs.append(normalise_window(w.points, spec))

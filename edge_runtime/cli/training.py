@@ -116,6 +116,15 @@ def train(
             help="Share of training windows reflected left-right (a mirrored person).",
         ),
     ] = 0.0,
+    real_talk: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of held still images that get the motion of real relaxed talking "
+            "from the training video (against smiles while talking read neutral).",
+        ),
+    ] = 0.0,
     clips_per_epoch: Annotated[
         int,
         typer.Option(
@@ -219,7 +228,9 @@ def train(
     from edge_runtime.features.pose import POSE_METHOD
 
     config = config_module.TrainConfig(
-        augment=augment_module.AugmentOptions(talk_prob=talk, mirror_prob=mirror)
+        augment=augment_module.AugmentOptions(
+            talk_prob=talk, mirror_prob=mirror, real_talk_prob=real_talk
+        )
         if augment
         else augment_module.NO_AUGMENT,
         clips_per_epoch=clips_per_epoch,

@@ -1,0 +1,90 @@
+"""Real talking motion laid over held still images (training only).
+
+A still image held for a window never moves, while nearly every second of video does: the
+mouth talks, the eyes blink, the head nods. Trained on both, a model can learn that a moving
+mouth means video, and video is mostly neutral, so a smile made while talking reads neutral
+(the default model's main failure on real people). This takes the motion of real relaxed
+talking from the training video (each window's face-aligned points minus their mean over
+the window: what moves, not who it is) and adds it to held stills, so a smiling still talks
+as a real face does and keeps its label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from edge_runtime.features.landmarks import LEFT_EYE_OUTER, RIGHT_EYE_OUTER
+from edge_runtime.features.normalise import face_centre
+from edge_runtime.labels import LABELS
+
+from .data import Clip
+
+NEUTRAL = LABELS.index("neutral")
+
+
+def eye_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each frame's face centre (T, 2), eye-line angle (T,) and inter-ocular distance (T,)
+    of (T, 68, 2) points: the frame in which face motion is measured and laid back."""
+    eye_line = points[:, LEFT_EYE_OUTER] - points[:, RIGHT_EYE_OUTER]
+    angle = np.arctan2(eye_line[:, 1], eye_line[:, 0])
+    return face_centre(points), angle, np.linalg.norm(eye_line, axis=-1)
+
+
+def _rotate(points: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """(T, 68, 2) points, frame t rotated by angle[t] about the origin."""
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    x, y = points[..., 0], points[..., 1]
+    return np.stack([cos * x - sin * y, sin * x + cos * y], axis=-1)
+
+
+def face_motion(points: np.ndarray) -> np.ndarray:
+    """What moves in a (T, 68, 2) window of tracked pixel points: each frame centred,
+    levelled and scaled to inter-ocular distances, minus the window's mean shape."""
+    centre, angle, iod = eye_frame(points)
+    aligned = _rotate(points - centre[:, None], -angle) / iod[:, None, None]
+    return aligned - aligned.mean(axis=0, keepdims=True)
+
+
+def overlay_motion(points: np.ndarray, motion: np.ndarray) -> np.ndarray:
+    """(T, 68, 2) pixel points with `motion` (T, 68, 2, in the face frame) added, turned and
+    scaled into each frame's own face frame."""
+    _, angle, iod = eye_frame(points)
+    return points + _rotate(motion, angle) * iod[:, None, None]
+
+
+def _calm(clip: Clip, start: int, stop: int, min_neutral: float) -> bool:
+    """Frames [start, stop) are neutral: the clip's human label, or the teacher's mean."""
+    if clip.info.label == NEUTRAL:
+        return True
+    if clip.soft is None:
+        return False
+    mean = clip.soft[start:stop].mean(axis=0)
+    return bool(np.isfinite(mean).all() and mean.argmax() == NEUTRAL and mean.max() >= min_neutral)
+
+
+def motion_bank(
+    clips: Sequence[Clip],
+    window: int,
+    count: int,
+    rng: np.random.Generator,
+    min_neutral: float = 0.6,
+) -> np.ndarray:
+    """Up to `count` motions (K, window, 68, 2) of fully tracked video windows that are
+    neutral (relaxed talking: a person's label, or the teacher's mean >= `min_neutral`),
+    drawn in proportion to each clip's length. Empty when the data has no such video."""
+    videos = [c for c in clips if not c.still and len(c.points) >= window]
+    if not videos or count <= 0:
+        return np.zeros((0, window, 68, 2), np.float32)
+    spans = np.array([len(c.points) - window + 1 for c in videos], np.float64)
+    out = []
+    for _ in range(count * 4):  # tries: windows with lost frames or feelings are skipped
+        clip = videos[int(rng.choice(len(videos), p=spans / spans.sum()))]
+        start = int(rng.integers(0, len(clip.points) - window + 1))
+        span = clip.points[start : start + window]
+        if np.isfinite(span).all() and _calm(clip, start, start + window, min_neutral):
+            out.append(face_motion(span))
+            if len(out) == count:
+                break
+    return np.asarray(out, np.float32).reshape(-1, window, 68, 2)
