@@ -87,6 +87,10 @@ declare -A variants=(
     [E3PF]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --frontalise | --class-prior neutral=1.5"
     # four networks instead of three (split 36, 2026-12-01 13:12: not used)
     [E4P]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 4 | --class-prior neutral=1.5"
+    # half the windows mirrored, with the symmetric 478->68 table (split 36, 2026-12-01 16:48)
+    [E3PN1.5M]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --mirror 0.5 | --class-prior neutral=1.5"
+    # half the held stills given real relaxed talking motion (train/motion.py; split 36, 16:57)
+    [E3PN1.5R]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --real-talk 0.5 | --class-prior neutral=1.5"
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.
