@@ -586,6 +586,20 @@ def test_heldout_scorer_counts_teacher_agreement_and_person_labels(tmp_path):
     assert report["person"]["confusion_matrix"][0][-1] == 1  # t=3: no face, counted wrong
     # one video: resampling videos cannot move the figure
     assert report["teacher"]["interval_95_by_video"] == (0.5, 0.5)
+    # A second video; --videos scores one batch (shell-style patterns), the person's rows too.
+    shutil.copy(labelled / "clips" / "v.teacher.csv", labelled / "clips" / "w2.teacher.csv")
+    all_right = [{**s, "top": "happiness"} if s["face"] else s for s in seconds]
+    (timelines / "w2.emotions.json").write_text(json.dumps({"seconds": all_right}))
+    person.write_text(person.read_text() + "w2,0,happiness,x\n")
+    both = score(timelines, labelled, person)
+    assert (both["videos"], both["teacher"]["n"], both["person"]["n"]) == (2, 4, 4)
+    second = score(timelines, labelled, person, only=["w*"])
+    assert (second["videos"], second["teacher"]["accuracy"], second["person"]["n"]) == (1, 1.0, 1)
+    assert set(second["per_video"]) == {"w2"}
+    assert score(timelines, labelled, person, only=["v", "w2"])["teacher"]["n"] == 4
+    with pytest.raises(InputError, match="--videos x\\*: matches no video"):
+        score(timelines, labelled, person, only=["x*"])
+    (timelines / "w2.emotions.json").unlink()
     # A video without a timeline: one line and exit 2, as with `edge-emo` itself.
     (timelines / "v.emotions.json").unlink()
     result = subprocess.run([sys.executable, "-m", "edge_emo.train.heldout", str(timelines),

@@ -12,11 +12,13 @@ Each figure carries a 95% interval from resampling whole videos (`metrics.groupe
 with a few dozen seconds from a dozen videos, that spread is part of the figure.
 
     python -m edge_emo.train.heldout TIMELINES_DIR LABELLED_DIR --seconds seconds.csv -o REPORT_DIR
+    ... --videos 'latentsync-*,dfrf-*'   # only those videos (shell-style patterns), e.g. one batch
 """
 
 from __future__ import annotations
 
 import csv
+import fnmatch
 import io
 import json
 from pathlib import Path
@@ -71,14 +73,25 @@ def read_seconds(path: Path) -> list[dict]:
 
 
 def score(
-    timelines: Path, labelled: Path, seconds_csv: Path | None, min_teacher: float = 0.6
+    timelines: Path,
+    labelled: Path,
+    seconds_csv: Path | None,
+    min_teacher: float = 0.6,
+    only: list[str] | None = None,
 ) -> dict:
-    """Teacher agreement and the person's-label report over every held-out video."""
-    videos = sorted(
+    """Teacher agreement and the person's-label report over every held-out video, or over
+    the videos whose names match one of the shell-style patterns `only`."""
+    found = sorted(
         p.name[: -len(".teacher.csv")] for p in (labelled / "clips").glob("*.teacher.csv")
     )
-    if not videos:
+    if not found:
         raise InputError(f"{labelled}: no clips/*.teacher.csv (run `edge-emo label` first)")
+    videos = found
+    if only:
+        for pattern in only:
+            if not fnmatch.filter(found, pattern):
+                raise InputError(f"--videos {pattern}: matches no video in {labelled}")
+        videos = [v for v in found if any(fnmatch.fnmatch(v, p) for p in only)]
     tops = {v: timeline_tops(timelines / f"{v}.emotions.json") for v in videos}
     agree_true, agree_pred, agree_video, per_video = [], [], [], {}
     for video in videos:
@@ -105,12 +118,16 @@ def score(
         report["teacher"]["interval_95_by_video"] = grouped_bootstrap_interval(
             np.equal(agree_true, agree_pred), agree_video
         )
+    rows: list[dict] = []
     if seconds_csv is not None:
         rows = read_seconds(seconds_csv)
+        for row in rows:
+            if row["video"] not in found:
+                raise InputError(f"{seconds_csv}: video {row['video']} is not in {labelled}")
+        rows = [row for row in rows if row["video"] in tops]  # the chosen videos' rows
+    if rows:
         truth, predicted = [], []
         for row in rows:
-            if row["video"] not in tops:
-                raise InputError(f"{seconds_csv}: video {row['video']} is not in {labelled}")
             top = tops[row["video"]].get(int(row["second"]))
             truth.append(LABELS.index(row["label"]))
             predicted.append(NO_FACE if top is None else LABELS.index(top))
@@ -178,10 +195,16 @@ def main(argv: list[str] | None = None) -> None:
         "--seconds", type=Path, default=None, help="a person's labels (seconds.csv)"
     )
     parser.add_argument("--min-teacher", type=float, default=0.6)
+    parser.add_argument(
+        "--videos",
+        default=None,
+        help="score only these videos: comma-separated shell-style patterns, e.g. 'eamm-*'",
+    )
     parser.add_argument("-o", "--output", type=Path, default=None)
     parser.add_argument("--model-name", default="model")
     args = parser.parse_args(argv)
-    report = score(args.timelines, args.labelled, args.seconds, args.min_teacher)
+    only = [p for p in args.videos.split(",") if p] if args.videos else None
+    report = score(args.timelines, args.labelled, args.seconds, args.min_teacher, only)
     if args.output:
         write_report(report, args.output, args.model_name)
     print("\n".join(summary_lines(report)))
