@@ -557,6 +557,16 @@ def test_soft_label_training_on_a_tiny_set(tmp_path, synth_dir):
     assert meta["extra"]["train_config"]["teacher_mix"] == 0.3  # recorded with the model
     assert meta["training_data"]["synthetic"] is False  # no SYNTHETIC_DATA.md in this folder
     assert meta["normalisation"]["landmarks"] == DEFAULT_MAPPING  # no records: today's table
+    # --real-talk takes its motion from calm video; with the neutral clips gone (labelled or
+    # taught) there is none, and training stops with one line instead of ignoring it.
+    kept = [r for r in rows[1:] if int(r.split("-")[2]) in (3, 4, 5)]
+    (data / "labels.csv").write_text("\n".join([rows[0], *kept]) + "\n")
+    talking = TrainConfig(conv1_filters=4, conv2_filters=4, lstm_units=4, crops_per_clip=1,
+                          augment=AugmentOptions(real_talk_prob=0.5))  # fmt: skip
+    with pytest.raises(InputError, match="--real-talk: the training data has no"):
+        train_command(data, tmp_path / "t.keras", epochs=1, seed=0, quiet=True, config=talking,
+                      val_subjects="02", test_subjects="03")  # fmt: skip
+    assert not (tmp_path / "t.keras").exists()
 
 
 # --------------------------------------------------------------------------- held-out scoring

@@ -107,6 +107,11 @@ def train_model(
     if config.augment.real_talk_prob:
         motion = motion_bank(train_set.clips, config.window, MOTION_BANK_SIZE,
                              np.random.default_rng(config.seed + 2))  # fmt: skip
+        if not len(motion):
+            raise InputError(
+                "--real-talk: the training data has no fully tracked video window that a "
+                "label or the teacher calls neutral to take talking motion from"
+            )
         log(f"real talking motion: {len(motion)} windows of the training video")
     best, best_weights, waited = -1.0, None, 0
     start = time.perf_counter()
