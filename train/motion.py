@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from edge_runtime.features.landmarks import LEFT_EYE_OUTER, RIGHT_EYE_OUTER
-from edge_runtime.features.normalise import face_centre
+from edge_runtime.features.landmarks import interocular_distance
+from edge_runtime.features.normalise import face_centre, roll_angle, rotate_frames
 from edge_runtime.labels import LABELS
 
 from .data import Clip
@@ -27,25 +27,16 @@ NEUTRAL = LABELS.index("neutral")
 
 
 def eye_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each frame's face centre (T, 2), eye-line angle (T,) and inter-ocular distance (T,)
-    of (T, 68, 2) points: the frame in which face motion is measured and laid back."""
-    eye_line = points[:, LEFT_EYE_OUTER] - points[:, RIGHT_EYE_OUTER]
-    angle = np.arctan2(eye_line[:, 1], eye_line[:, 0])
-    return face_centre(points), angle, np.linalg.norm(eye_line, axis=-1)
-
-
-def _rotate(points: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """(T, 68, 2) points, frame t rotated by angle[t] about the origin."""
-    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    x, y = points[..., 0], points[..., 1]
-    return np.stack([cos * x - sin * y, sin * x + cos * y], axis=-1)
+    """Each frame's face centre (T, 2), roll (T,) and inter-ocular distance (T,) of (T, 68, 2)
+    points: the frame in which face motion is measured and laid back."""
+    return face_centre(points), roll_angle(points), interocular_distance(points)
 
 
 def face_motion(points: np.ndarray) -> np.ndarray:
     """What moves in a (T, 68, 2) window of tracked pixel points: each frame centred,
     levelled and scaled to inter-ocular distances, minus the window's mean shape."""
     centre, angle, iod = eye_frame(points)
-    aligned = _rotate(points - centre[:, None], -angle) / iod[:, None, None]
+    aligned = rotate_frames(points - centre[:, None], -angle) / iod[:, None, None]
     return aligned - aligned.mean(axis=0, keepdims=True)
 
 
@@ -53,7 +44,7 @@ def overlay_motion(points: np.ndarray, motion: np.ndarray) -> np.ndarray:
     """(T, 68, 2) pixel points with `motion` (T, 68, 2, in the face frame) added, turned and
     scaled into each frame's own face frame."""
     _, angle, iod = eye_frame(points)
-    return points + _rotate(motion, angle) * iod[:, None, None]
+    return points + rotate_frames(motion, angle) * iod[:, None, None]
 
 
 def _calm(clip: Clip, start: int, stop: int, min_neutral: float) -> bool:

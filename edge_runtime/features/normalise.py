@@ -121,6 +121,19 @@ def face_centre(points: np.ndarray) -> np.ndarray:
     return points[..., CENTRE_POINTS, :].mean(axis=-2)
 
 
+def roll_angle(points: np.ndarray) -> np.ndarray:
+    """Each frame's in-plane head roll of (T, 68, 2) points, radians: the outer eye line's angle."""
+    eye_line = points[:, LEFT_EYE_OUTER] - points[:, RIGHT_EYE_OUTER]
+    return np.arctan2(eye_line[:, 1], eye_line[:, 0])
+
+
+def rotate_frames(points: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """(T, N, 2) points, frame t turned by angle[t] radians about the origin."""
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    x, y = points[..., 0], points[..., 1]
+    return np.stack([cos * x - sin * y, sin * x + cos * y], axis=-1)
+
+
 def face_scale(points: np.ndarray) -> float:
     """Median inter-ocular distance of a (T, 68, 2) window, with fallbacks for degenerate input."""
     iod = interocular_distance(points)
@@ -142,11 +155,7 @@ def normalise_window(points: np.ndarray, spec: NormalisationSpec | None = None) 
         raise ValueError(f"expected (T, 68, 2) landmarks, got shape {points.shape}")
     centred = points - face_centre(points)[:, None, :]
     if spec.roll or spec.pose:
-        eye_line = points[:, LEFT_EYE_OUTER] - points[:, RIGHT_EYE_OUTER]
-        angle = np.arctan2(eye_line[:, 1], eye_line[:, 0])
-        cos, sin = np.cos(-angle)[:, None], np.sin(-angle)[:, None]
-        x, y = centred[..., 0], centred[..., 1]
-        centred = np.stack([cos * x - sin * y, sin * x + cos * y], axis=-1)
+        centred = rotate_frames(centred, -roll_angle(points))
     scaled = centred / face_scale(points)
     if spec.pose:
         scaled = frontalise(scaled, spec.landmarks)
