@@ -19,7 +19,7 @@ import io
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ import numpy as np
 
 from edge_runtime.atomic import write_bytes
 from edge_runtime.errors import GateError, InputError, ModelError
+from edge_runtime.features.baseline import BASELINE_METHOD
 from edge_runtime.labels import LABELS
 from edge_runtime.model.classifier import EmotionClassifier
 from edge_runtime.model.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
@@ -200,12 +201,16 @@ def convert_command(
     calm: str = "drop",
     representative: int = REPRESENTATIVE_WINDOWS,
     class_prior: list[str] | None = None,
+    baseline: bool = False,
     log=None,
 ) -> tuple[Path, GateReport]:
     """Convert, gate, and write `output` + sidecar; raises GateError (and writes nothing) on failure.
 
     `class_prior` ("neutral=1.5", ...) goes into the sidecar: the runtime multiplies every
     window's probabilities by it (the gates compare the model's own outputs, without it).
+    `baseline` names the per-person running baseline (`features/baseline.py`) in the
+    sidecar's normalisation; the runtime applies it, the gates do not (windows of stills
+    have no person history).
     """
     import keras
     from rich.console import Console
@@ -311,7 +316,9 @@ def convert_command(
         window=meta.window,
         fps=meta.fps,
         hop=meta.hop,
-        normalisation=meta.normalisation,
+        normalisation=replace(meta.normalisation, baseline=BASELINE_METHOD)
+        if baseline
+        else meta.normalisation,
         format="tflite",
         quantisation=quantisation_record(classifier, quant)
         | ({"representative_windows": len(calibration)} if calibration is not None else {})

@@ -2,10 +2,12 @@
 
 frames (sources/) -> FaceLandmarker, 478 points (face_landmarks.py) -> 68 iBUG points
 (features/landmarks.py) -> 30 fps (features/resample.py) -> windows of the model's
-length (features/windowing.py) -> normalised (features/normalise.py) -> classifier
+length (features/windowing.py) -> normalised (features/normalise.py; with the face's
+running baseline, features/baseline.py, where the model names one) -> classifier
 (model/classifier.py) -> per-second timeline (timeline.py) -> sinks (sinks/).
 
-Memory is bounded by one window of landmarks, whatever the length of the input.
+Memory is bounded by one window of landmarks per face (and a baseline's last minute of
+frames), whatever the length of the input.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, FaceObservation
-from edge_runtime.features.normalise import normalise_window
+from edge_runtime.features.baseline import RunningBaseline
+from edge_runtime.features.normalise import geometric_features, standardise
 from edge_runtime.features.resample import Resampler
 from edge_runtime.features.windowing import Window, WindowStream
 from edge_runtime.model.classifier import ClassifierOptions, EmotionClassifier
@@ -116,12 +119,21 @@ class EmotionPipeline:
         """The per-face part of the data path, for one face from `first_frame` on."""
         return FaceStream(self, first_frame)
 
-    def classify(self, window: Window) -> np.ndarray | None:
-        """Probabilities of an accepted window (None for a rejected one)."""
+    def classify(
+        self, window: Window, baseline: RunningBaseline | None = None
+    ) -> np.ndarray | None:
+        """Probabilities of an accepted window (None for a rejected one); a face's `baseline`
+        first learns the window's new frames, then shifts the window."""
         if not window.accepted:
             return None
         start = time.perf_counter()
-        features = normalise_window(window.points, self.metadata.normalisation)
+        spec = self.metadata.normalisation
+        features = geometric_features(window.points, spec)
+        if baseline is not None:
+            real = slice(window.padded // 2, window.padded // 2 + window.length)
+            baseline.observe(features[real], window.start)
+            features = features - baseline.shift()
+        features = standardise(features, spec)
         start = self.times.add("normalise", start)
         probs = self.classifier.predict(features)
         self.times.add("model", start)
@@ -156,6 +168,8 @@ class FaceStream:
             meta.labels, meta.fps, meta.window, options.mode, first_frame
         )
         self.smoother = Smoother(options.smoothing) if options.smoothing else None
+        norm = meta.normalisation
+        self.baseline = RunningBaseline.create(norm.baseline, norm.mean)
 
     def push(self, timestamp_s: float, points: np.ndarray | None) -> list[SecondEntry]:
         """One source frame's (68, 2) points (None = no face); the seconds now final."""
@@ -171,14 +185,14 @@ class FaceStream:
             out += self._step(resampled.points)
         tail = self.windows.flush()
         if tail is not None:
-            self.timeline.add_window(tail, self.pipeline.classify(tail))
+            self.timeline.add_window(tail, self.pipeline.classify(tail, self.baseline))
         return self._smoothed(out + self.timeline.finish())
 
     def _step(self, points: np.ndarray | None) -> list[SecondEntry]:
         self.timeline.add_frame(points is not None)
         window = self.windows.push(points)
         if window is not None:
-            self.timeline.add_window(window, self.pipeline.classify(window))
+            self.timeline.add_window(window, self.pipeline.classify(window, self.baseline))
         return self.timeline.pop_ready()
 
     def _smoothed(self, entries: list[SecondEntry]) -> list[SecondEntry]:

@@ -9,6 +9,7 @@ import pytest
 from conftest import random_face
 
 from edge_emo.benchmarks.canonical_mesh import mirror_vertices
+from edge_runtime.features.baseline import BASELINE_METHOD, RunningBaseline
 from edge_runtime.features.landmarks import (
     DEFAULT_MAPPING,
     IBUG68_FROM_MESH,
@@ -100,6 +101,52 @@ def test_clip_bounds_a_tracker_glitch_and_is_recorded():
     assert NormalisationSpec.from_dict({**record, "clip": None}).clip is None  # older sidecars
     with pytest.raises(ValueError, match="clip"):
         NormalisationSpec(clip=0.0)
+
+
+def test_a_running_baseline_moves_a_resting_face_onto_the_mean_and_keeps_expressions():
+    """A person whose face at rest sits off the training mean is shifted onto it, by a weight
+    that grows with the frames seen; overlapping windows count each frame once; what the face
+    does relative to its rest (an expression) is kept exactly."""
+    mean = np.array([0.0, 1.0, -1.0, 0.5])
+    rest = mean + np.array([0.10, -0.20, 0.0, 0.30])  # this person's resting shape
+    base = RunningBaseline(mean, prior_frames=90, history_frames=600)
+    np.testing.assert_array_equal(base.shift(), 0.0)  # nothing seen: no shift
+    base.observe(np.tile(rest, (30, 1)), first_index=0)
+    np.testing.assert_allclose(base.shift(), 30 / 120 * (rest - mean))  # early: a quarter
+    base.observe(np.tile(rest, (30, 1)), first_index=15)  # half of it seen already
+    assert base.frames == 45
+    expression = rest + np.array([0.0, 0.0, 0.4, 0.0])  # e.g. the mouth opening
+    for start in range(30, 1200, 15):  # 40 s of 1 s windows every half second
+        window = np.tile(rest, (30, 1))
+        window[-3:] = expression  # a tenth of the frames show the expression
+        base.observe(window, first_index=start)
+    assert base.frames == 600  # the last 20 s here (history_frames)
+    shift = base.shift()
+    np.testing.assert_allclose(shift, 600 / 690 * (rest - mean))  # the median ignores the tenth
+    np.testing.assert_allclose((expression - shift) - (rest - shift), expression - rest)
+    assert np.abs(rest - shift - mean).max() < np.abs(rest - mean).max() / 5
+
+
+def test_a_baseline_is_named_in_the_normalisation_and_needs_its_mean():
+    rng = np.random.default_rng(4)
+    geometric = NormalisationSpec(roll=True)
+    spec = geometric.with_standardisation(normalise_window(random_face(rng), geometric)[None])
+    named = dataclasses.replace(spec, baseline=BASELINE_METHOD)
+    record = named.to_dict()
+    assert record["baseline"] == BASELINE_METHOD
+    loaded = NormalisationSpec.from_dict(record)  # mean/std come back rounded to 6 places
+    assert loaded.baseline == BASELINE_METHOD and loaded.to_dict() == record
+    assert NormalisationSpec.from_dict({**record, "baseline": None}).baseline is None
+    del record["baseline"]
+    assert NormalisationSpec.from_dict(record).baseline is None  # sidecars from before
+    assert named.geometric.baseline is None  # no mean, no baseline
+    with pytest.raises(ValueError, match="baseline needs"):
+        NormalisationSpec(baseline=BASELINE_METHOD)
+    with pytest.raises(ValueError, match="unknown baseline"):
+        dataclasses.replace(spec, baseline="file-median")
+    assert RunningBaseline.create(None, spec.mean) is None
+    with pytest.raises(ValueError, match="unknown baseline"):
+        RunningBaseline.create("file-median", spec.mean)
 
 
 def test_degenerate_input_stays_finite():

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
+import shutil
 
 import numpy as np
 import pytest
 from conftest import DATA, FACE_CLIP, NO_FACE_CLIP, run_cli
 
 from edge_runtime.assets import default_model_path
+from edge_runtime.features.baseline import BASELINE_METHOD
 from edge_runtime.labels import LABELS
-from edge_runtime.model.metadata import load_metadata
+from edge_runtime.model.metadata import load_metadata, write_metadata
 from edge_runtime.sources.video import read_video
 
 VFR_CLIP = DATA / "vfr_24_12fps.mp4"  # 3 s at 24 fps, then 12 fps (made with ffmpeg from FACE_CLIP)
@@ -186,3 +189,27 @@ def test_clip_shorter_than_a_window_still_gets_a_timeline(tmp_path, frames, answ
         "clips shorter than 30 frames are padded by holding their first and last frames"
         " (at least 24 tracked frames needed)"
     )
+
+
+def test_a_model_whose_sidecar_names_a_baseline_is_run_with_it(tmp_path):
+    """The per-person running baseline is a sidecar choice: `run` applies it to every window
+    of the face (the probabilities move), the timeline keeps its seconds and faces."""
+    model = tmp_path / "with-baseline.tflite"
+    shutil.copy(default_model_path(), model)
+    meta = load_metadata(default_model_path())
+    meta.normalisation = dataclasses.replace(meta.normalisation, baseline=BASELINE_METHOD)
+    write_metadata(model, meta)
+    seconds = {}
+    for name, path in (("plain", default_model_path()), ("baseline", model)):
+        out = tmp_path / f"{name}.json"
+        result = run_cli("run", str(FACE_CLIP), "-m", str(path), "-o", str(out))
+        assert result.returncode == 0, result.stderr[-2000:]
+        seconds[name] = json.loads(out.read_text())["seconds"]
+    plain, shifted = seconds["plain"], seconds["baseline"]
+    assert [s["face"] for s in plain] == [s["face"] for s in shifted]
+    moved = [
+        max(abs(a["probs"][k] - b["probs"][k]) for k in LABELS)
+        for a, b in zip(plain, shifted, strict=True)
+        if a["face"]
+    ]
+    assert len(moved) >= 15 and sum(m > 0.01 for m in moved) >= len(moved) // 2, moved

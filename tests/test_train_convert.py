@@ -144,7 +144,8 @@ def test_failed_quality_gate_writes_nothing(tmp_path, tiny_model, synth_dir):
 
 def test_convert_records_a_class_prior_and_refuses_a_malformed_one(tmp_path, tiny_model, synth_dir):
     """`convert --class-prior neutral=1.5` lands in the sidecar (the runtime applies it); a
-    label the model lacks or a weight that is not positive is a one-line error, nothing written."""
+    label the model lacks or a weight that is not positive is a one-line error, nothing written.
+    `--baseline` names the per-person running baseline there the same way."""
     out = tmp_path / "m.tflite"
     common = [str(tiny_model), "-d", str(synth_dir), "--quant", "float32", "--min-agreement", "0",
               "--max-drop", "100", "-o", str(out)]  # fmt: skip
@@ -160,6 +161,11 @@ def test_convert_records_a_class_prior_and_refuses_a_malformed_one(tmp_path, tin
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert load_metadata(out).class_prior == {"neutral": 1.5, "fear": 0.5}
+    assert load_metadata(out).normalisation.baseline is None  # off unless asked
+    with_baseline = tmp_path / "b.tflite"
+    result = run_cli("convert", *common[:-1], str(with_baseline), "--baseline")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert load_metadata(with_baseline).normalisation.baseline == "running-median-v1"
 
 
 def test_naive_lstm_export_with_flex_ops_is_rejected():

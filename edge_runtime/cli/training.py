@@ -370,6 +370,14 @@ def convert(
             "(a prior-shift correction, e.g. neutral=1.5), recorded in the sidecar."
         ),
     ] = None,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            help="Name a per-person running baseline in the sidecar: the runtime moves each "
+            "face's resting shape (median of its last 60 s) onto the training mean. Measured "
+            "worse on validation people (README, levers); off by default."
+        ),
+    ] = False,
 ) -> None:
     """Convert a Keras model to TFLite (int8 by default) behind op, agreement and accuracy gates."""
     converter = train_module("convert.converter")
@@ -382,4 +390,5 @@ def convert(
         max_drop=max_drop,
         calm=calm.value,
         class_prior=class_prior,
+        baseline=baseline,
     )

@@ -8,7 +8,9 @@ motion (mouth opening, brow raising) keeps its size relative to the face. Option
 each frame is rotated so the eye line is horizontal (in-plane head roll removed), and
 optionally yaw and pitch are removed too (`pose`: a 3-D mean face's pose, see `pose.py`).
 Finally each of the 136 features is standardised with the training set's mean/std, and
-optionally clipped to +-`clip` standard deviations.
+optionally clipped to +-`clip` standard deviations. A model may also name a per-person
+baseline (`baseline.py`), applied between the geometric step and the standardisation by
+whoever keeps the person's frames (the pipeline's face streams).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from edge_runtime.features.baseline import BASELINE_METHOD
 from edge_runtime.features.landmarks import (
     DEFAULT_MAPPING,
     LEFT_EYE_OUTER,
@@ -55,6 +58,9 @@ class NormalisationSpec:
 
     `landmarks` names the 478->68 table the points were made with (`landmarks.MAPPINGS`);
     the runtime maps the mesh with the same one. A sidecar that names none used the first.
+
+    `baseline` names a per-person neutral baseline (`baseline.BASELINE_METHOD`) that the
+    runtime applies at inference, before standardisation; it needs `mean`. None: none.
     """
 
     name: str = "centre-iod-v1"
@@ -64,6 +70,7 @@ class NormalisationSpec:
     clip: float | None = None
     pose: str | None = None
     landmarks: str = DEFAULT_MAPPING
+    baseline: str | None = None
 
     def __post_init__(self) -> None:
         if (self.mean is None) != (self.std is None):
@@ -80,6 +87,12 @@ class NormalisationSpec:
             raise ValueError(
                 f"unknown pose normalisation {self.pose!r} (this runtime knows {POSE_METHOD})"
             )
+        if self.baseline not in (None, BASELINE_METHOD):
+            raise ValueError(
+                f"unknown baseline {self.baseline!r} (this runtime knows {BASELINE_METHOD})"
+            )
+        if self.baseline is not None and self.mean is None:
+            raise ValueError("a baseline needs the standardisation mean it moves faces onto")
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -93,7 +106,9 @@ class NormalisationSpec:
         name = str(data.get("name"))
         if name != "centre-iod-v1":
             raise ValueError(f"unknown normalisation {name!r} (this runtime knows centre-iod-v1)")
-        mean, std, clip, pose = (data.get(k) for k in ("mean", "std", "clip", "pose"))
+        mean, std, clip, pose, baseline = (
+            data.get(k) for k in ("mean", "std", "clip", "pose", "baseline")
+        )
         return cls(
             name=name,
             roll=bool(data.get("roll", False)),
@@ -102,6 +117,7 @@ class NormalisationSpec:
             clip=None if clip is None else float(clip),
             pose=None if pose is None else str(pose),
             landmarks=str(data.get("landmarks", LEGACY_MAPPING)),
+            baseline=None if baseline is None else str(baseline),
         )
 
     def with_standardisation(self, windows: np.ndarray, floor: float = 1e-3) -> NormalisationSpec:
@@ -113,7 +129,7 @@ class NormalisationSpec:
     @property
     def geometric(self) -> NormalisationSpec:
         """The same spec without standardisation."""
-        return replace(self, mean=None, std=None)
+        return replace(self, mean=None, std=None, baseline=None)
 
 
 def face_centre(points: np.ndarray) -> np.ndarray:
@@ -150,6 +166,11 @@ def normalise_window(points: np.ndarray, spec: NormalisationSpec | None = None) 
     Input must be finite (fill gaps first, see `windowing.fill_gaps`).
     """
     spec = spec or NormalisationSpec()
+    return standardise(geometric_features(points, spec), spec)
+
+
+def geometric_features(points: np.ndarray, spec: NormalisationSpec) -> np.ndarray:
+    """The geometric step of `normalise_window`: (T, 68, 2) pixels -> (T, 136) float64."""
     points = np.asarray(points, dtype=np.float64)
     if points.ndim != 3 or points.shape[1:] != (NUM_POINTS, 2):
         raise ValueError(f"expected (T, 68, 2) landmarks, got shape {points.shape}")
@@ -159,7 +180,11 @@ def normalise_window(points: np.ndarray, spec: NormalisationSpec | None = None) 
     scaled = centred / face_scale(points)
     if spec.pose:
         scaled = frontalise(scaled, spec.landmarks)
-    features = np.concatenate([scaled[..., 0], scaled[..., 1]], axis=-1)
+    return np.concatenate([scaled[..., 0], scaled[..., 1]], axis=-1)
+
+
+def standardise(features: np.ndarray, spec: NormalisationSpec) -> np.ndarray:
+    """The last step of `normalise_window`: the spec's mean/std and clip, as float32."""
     if spec.mean is not None:
         features = (features - np.asarray(spec.mean)) / np.asarray(spec.std)
         if spec.clip is not None:
