@@ -171,6 +171,46 @@ def test_motion_bank_takes_only_calm_fully_tracked_video_and_stills_get_it_when_
     assert AugmentOptions().real_talk_prob == 0  # off unless asked for (`train --real-talk`)
 
 
+def test_identity_bank_holds_neutral_stills_resting_shapes_and_windows_get_one_when_asked():
+    """Each human-labelled neutral still's aligned shape minus their mean (another person's
+    resting face, in the face frame); with `identity_prob` a window gets one on every frame,
+    turned and scaled into its own face frame; otherwise nothing changes, random stream
+    included."""
+    from edge_emo.train.motion import NEUTRAL, identity_bank
+    from edge_emo.train.synth import NEUTRAL as NEUTRAL_FACE
+
+    face = NEUTRAL_FACE * 80 + np.array([320.0, 240.0])
+    down, up = face.copy(), face.copy()
+    down[[48, 54], 1] += 4.0  # mouth corners lower: a face that looks sad at rest
+    up[[48, 54], 1] -= 4.0  # and higher
+    teacher = np.eye(7)[NEUTRAL][None]
+    clips = [
+        Clip(ClipInfo(FACE_CLIP, NEUTRAL, "a"), _turned(down, 20.0, 2.0, (5, 9))[None], teacher),
+        Clip(ClipInfo(FACE_CLIP, NEUTRAL, "b"), up[None]),
+        Clip(ClipInfo(FACE_CLIP, 1, "c"), face[None]),  # a smiling still: not a resting face
+        Clip(ClipInfo(FACE_CLIP, NEUTRAL, "d"), np.repeat(face[None], 60, axis=0)),  # video
+    ]
+    bank = identity_bank(clips, 10, np.random.default_rng(0))
+    assert bank.shape == (2, 68, 2) and np.allclose(bank.sum(axis=0), 0, atol=1e-6)
+    corners = sorted(float(b[48, 1]) for b in bank)  # one corner below the mean, one above
+    assert corners[0] < -0.01 < 0.01 < corners[1]
+    assert np.abs(np.delete(bank, [48, 54], axis=1)).max() < 1e-5  # nothing else differs
+    assert len(identity_bank(clips[1:], 10, np.random.default_rng(0))) == 0  # one neutral still
+
+    spec = NormalisationSpec()
+    quiet = AugmentOptions(jitter=0, rotate_deg=0, scale=0, drop_prob=0)
+    shifted = AugmentOptions(jitter=0, rotate_deg=0, scale=0, drop_prob=0, identity_prob=1.0)
+    video = [clips[3]]
+    plain = random_crops(video, 30, 1, np.random.default_rng(2), spec, quiet)
+    asked = random_crops(video, 30, 1, np.random.default_rng(2), spec, shifted, identity=bank)
+    unasked = random_crops(video, 30, 1, np.random.default_rng(2), spec, quiet, identity=bank)
+    assert np.array_equal(plain.x, unasked.x)
+    change = asked.x[0] - plain.x[0]
+    assert np.ptp(change, axis=0).max() < 1e-5  # the same offset on every frame: no motion
+    assert np.abs(change).max() > 0.01
+    assert AugmentOptions().identity_prob == 0  # off unless asked for (`train --identity`)
+
+
 def test_stills_become_windows_and_soft_only_clips_train():
     rng = np.random.default_rng(1)
     still = Clip(ClipInfo(FACE_CLIP, 2, "a"), random_face(rng, 1))
@@ -567,6 +607,13 @@ def test_soft_label_training_on_a_tiny_set(tmp_path, synth_dir):
         train_command(data, tmp_path / "t.keras", epochs=1, seed=0, quiet=True, config=talking,
                       val_subjects="02", test_subjects="03")  # fmt: skip
     assert not (tmp_path / "t.keras").exists()
+    # --identity takes resting shapes from neutral still images; this data has none.
+    shifted = TrainConfig(conv1_filters=4, conv2_filters=4, lstm_units=4, crops_per_clip=1,
+                          augment=AugmentOptions(identity_prob=0.5))  # fmt: skip
+    with pytest.raises(InputError, match="--identity: the training data has fewer than two"):
+        train_command(data, tmp_path / "i.keras", epochs=1, seed=0, quiet=True, config=shifted,
+                      val_subjects="02", test_subjects="03")  # fmt: skip
+    assert not (tmp_path / "i.keras").exists()
 
 
 # --------------------------------------------------------------------------- held-out scoring

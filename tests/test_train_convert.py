@@ -237,6 +237,9 @@ def test_window_length_is_a_training_option_that_inference_follows(tmp_path, syn
         and "must be between 1 and the window (30 frames)" in too_long.stderr
     )
     assert len(too_long.stderr.strip().splitlines()) == 1 and not model.exists()
+    no_stills = run_cli("train", str(synth_dir), "-o", str(model), "--identity", "0.5", *common)
+    assert no_stills.returncode == 2 and "--identity: the training data has" in no_stills.stderr
+    assert len(no_stills.stderr.strip().splitlines()) == 1 and not model.exists()
     trained = run_cli(
         "train", str(synth_dir), "-o", str(model), "--window", "30", "--hop", "15",
         "--patience", "3", "--arch", "bilstm", "--ensemble", "1", "--mirror", "0.5",

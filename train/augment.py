@@ -31,6 +31,8 @@ class AugmentOptions:
     talk_amp: float = 0.10  # largest jaw opening, in inter-ocular distances
     mirror_prob: float = 0.0  # chance that a window is reflected left-right (a mirrored person)
     real_talk_prob: float = 0.0  # chance that a held still gets real relaxed talking (motion.py)
+    identity_prob: float = 0.0  # chance that a window gets another person's resting shape
+    identity_scale: float = 0.33  # of that shape's deviation (motion.identity_bank says why)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,4 +1,5 @@
-"""Real talking motion laid over held still images (training only).
+"""Real talking motion laid over held still images, and other people's resting shapes laid
+over any window (training only).
 
 A still image held for a window never moves, while nearly every second of video does: the
 mouth talks, the eyes blink, the head nods. Trained on both, a model can learn that a moving
@@ -9,6 +10,13 @@ the window: what moves, not who it is) and adds it to held stills, so a smiling 
 as a real face does and keeps its label. Measured on the 36-person validation split
 (2026-12-01, `train --real-talk 0.5`): no gain (S36 0.763 against 0.755; the talking smiles
 it was aimed at read happiness 4 of 18 times either way), so it is off by default.
+
+A resting face is not the average face either: one person's mouth corners turn down,
+another's up, and the model can read that as sadness or happiness in every second (the
+held-out people added 2026-12-01 night). `identity_bank` measures how far real neutral faces
+(human-labelled neutral stills, each its own person) sit from their mean; a window can get
+one of those deviations on every frame (`train --identity P`), so a static offset of that
+kind stops meaning an expression.
 """
 
 from __future__ import annotations
@@ -81,3 +89,25 @@ def motion_bank(
             if len(out) == count:
                 break
     return np.asarray(out, np.float32).reshape(-1, window, 68, 2)
+
+
+def identity_bank(clips: Sequence[Clip], count: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to `count` resting-shape deviations (K, 68, 2) in the face frame: human-labelled
+    neutral stills, each aligned as `face_motion` aligns a frame, minus their mean. Empty when
+    the data has fewer than two such stills.
+
+    On the default model's stills these deviations are RMS 0.14 inter-ocular distances at the
+    mouth corners, while the resting shapes of its video people (per-person medians of calm
+    frames) differ by a third of that: head pose and 48x48 landmarks make the rest, so
+    windows get them at `AugmentOptions.identity_scale` (a third) of their size."""
+    neutral = [
+        c for c in clips
+        if c.still and c.info.label == NEUTRAL and np.isfinite(c.points[0]).all()
+    ]  # fmt: skip
+    if len(neutral) < 2 or count <= 0:
+        return np.zeros((0, 68, 2), np.float32)
+    picks = rng.choice(len(neutral), min(count, len(neutral)), replace=False)
+    faces = np.stack([neutral[i].points[0] for i in picks]).astype(np.float64)
+    centre, angle, iod = eye_frame(faces)
+    shapes = rotate_frames(faces - centre[:, None], -angle) / iod[:, None, None]
+    return (shapes - shapes.mean(axis=0, keepdims=True)).astype(np.float32)

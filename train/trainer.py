@@ -27,11 +27,12 @@ from edge_runtime.model.metadata import ModelMetadata, write_metadata
 from .config import TrainConfig
 from .data import Dataset, data_mapping, load_dataset
 from .metrics import classification_report
-from .motion import motion_bank
+from .motion import identity_bank, motion_bank
 from .splits import SubjectSplit, describe_subjects, holdout_split, kfold_subjects
 from .windows import clip_predictions, clip_windows, concat_crops, random_crops, video_crops
 
 MOTION_BANK_SIZE = 2000  # real talking windows held for --real-talk (33 MB at 30 frames)
+IDENTITY_BANK_SIZE = 2000  # neutral still images' resting shapes held for --identity
 
 
 @dataclass
@@ -113,6 +114,16 @@ def train_model(
                 "label or the teacher calls neutral to take talking motion from"
             )
         log(f"real talking motion: {len(motion)} windows of the training video")
+    identity = None  # other people's resting shapes to lay over windows (motion.py), own stream
+    if config.augment.identity_prob:
+        identity = identity_bank(train_set.clips, IDENTITY_BANK_SIZE,
+                                 np.random.default_rng(config.seed + 3))  # fmt: skip
+        if not len(identity):
+            raise InputError(
+                "--identity: the training data has fewer than two still images labelled "
+                "neutral to take resting shapes from"
+            )
+        log(f"resting shapes: {len(identity)} neutral still images")
     best, best_weights, waited = -1.0, None, 0
     start = time.perf_counter()
     epochs_run = 0
@@ -123,9 +134,9 @@ def train_model(
                 clips[i] for i in rng.choice(len(clips), config.clips_per_epoch, replace=False)
             ]
         crops = random_crops(clips, config.window, config.crops_per_clip, rng, spec, config.augment,
-                             config.targets, motion)  # fmt: skip
+                             config.targets, motion, identity)  # fmt: skip
         if config.video_windows:
-            crops = concat_crops(crops, video_crops(train_set.clips, config, rng, spec))
+            crops = concat_crops(crops, video_crops(train_set.clips, config, rng, spec, identity))
         if len(crops) == 0:
             raise InputError(
                 "no usable training windows (clips too short or too many missing frames)"

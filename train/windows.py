@@ -64,11 +64,15 @@ def concat_crops(a: Crops, b: Crops) -> Crops:
 
 
 def video_crops(
-    clips: Sequence[Clip], config: TrainConfig, rng: np.random.Generator, spec: NormalisationSpec
+    clips: Sequence[Clip],
+    config: TrainConfig,
+    rng: np.random.Generator,
+    spec: NormalisationSpec,
+    identity: np.ndarray | None = None,
 ) -> Crops:
     """`config.video_windows` random training windows of the video clips (stills left out)."""
     return moving_crops(clips, config.video_windows, config.window, rng, spec, config.augment,
-                        config.targets)  # fmt: skip
+                        config.targets, identity)  # fmt: skip
 
 
 def moving_crops(
@@ -79,6 +83,7 @@ def moving_crops(
     spec: NormalisationSpec,
     augment: AugmentOptions = NO_AUGMENT,
     targets: TargetOptions = TargetOptions(),
+    identity: np.ndarray | None = None,
 ) -> Crops:
     """`count` random windows of the multi-frame clips (stills left out), each clip drawn in
     proportion to the windows it holds, so every second of video is equally likely."""
@@ -87,7 +92,8 @@ def moving_crops(
         return random_crops([], window, 1, rng, spec)
     spans = np.array([max(len(c.points) - window + 1, 1) for c in videos], np.float64)
     picks = rng.choice(len(videos), count, p=spans / spans.sum())
-    return random_crops([videos[i] for i in picks], window, 1, rng, spec, augment, targets)
+    return random_crops([videos[i] for i in picks], window, 1, rng, spec, augment, targets,
+                        identity=identity)  # fmt: skip
 
 
 def teacher_mean(clip: Clip, start: int, stop: int) -> np.ndarray | None:
@@ -134,11 +140,13 @@ def random_crops(
     augment: AugmentOptions = NO_AUGMENT,
     targets: TargetOptions = TargetOptions(),
     motion: np.ndarray | None = None,
+    identity: np.ndarray | None = None,
 ) -> Crops:
     """`per_clip` random temporal crops of each clip (fewer if a crop is rejected), normalised.
 
     With `motion` (motion.motion_bank) a held still gets one of those real talking motions
-    with probability `augment.real_talk_prob`."""
+    with probability `augment.real_talk_prob`; with `identity` (motion.identity_bank) any
+    window gets one of those resting-shape deviations with probability `augment.identity_prob`."""
     xs, ys, ws = [], [], []
     for clip in clips:
         n = len(clip.points)
@@ -157,6 +165,10 @@ def random_crops(
             talks = clip.still and motion is not None and len(motion) > 0
             if talks and augment.real_talk_prob and rng.random() < augment.real_talk_prob:
                 span = overlay_motion(span, motion[int(rng.integers(len(motion)))])
+            shifts = identity is not None and len(identity) > 0 and augment.identity_prob
+            if shifts and rng.random() < augment.identity_prob:
+                offset = augment.identity_scale * identity[int(rng.integers(len(identity)))]
+                span = overlay_motion(span, np.broadcast_to(offset, span.shape))
             w = window_from_span(augment_window(span, rng, augment), start, window)
             if w.accepted:
                 xs.append(normalise_window(w.points, spec))

@@ -125,6 +125,16 @@ def train(
             "from the training video (against smiles while talking read neutral).",
         ),
     ] = 0.0,
+    identity: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of training windows that get another person's resting shape (a "
+            "neutral still's deviation from the mean; against resting faces read as "
+            "expressions).",
+        ),
+    ] = 0.0,
     clips_per_epoch: Annotated[
         int,
         typer.Option(
@@ -229,7 +239,7 @@ def train(
 
     config = config_module.TrainConfig(
         augment=augment_module.AugmentOptions(
-            talk_prob=talk, mirror_prob=mirror, real_talk_prob=real_talk
+            talk_prob=talk, mirror_prob=mirror, real_talk_prob=real_talk, identity_prob=identity
         )
         if augment
         else augment_module.NO_AUGMENT,
