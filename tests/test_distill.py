@@ -601,19 +601,17 @@ def test_soft_label_training_on_a_tiny_set(tmp_path, synth_dir):
     # taught) there is none, and training stops with one line instead of ignoring it.
     kept = [r for r in rows[1:] if int(r.split("-")[2]) in (3, 4, 5)]
     (data / "labels.csv").write_text("\n".join([rows[0], *kept]) + "\n")
-    talking = TrainConfig(conv1_filters=4, conv2_filters=4, lstm_units=4, crops_per_clip=1,
-                          augment=AugmentOptions(real_talk_prob=0.5))  # fmt: skip
-    with pytest.raises(InputError, match="--real-talk: the training data has no"):
-        train_command(data, tmp_path / "t.keras", epochs=1, seed=0, quiet=True, config=talking,
-                      val_subjects="02", test_subjects="03")  # fmt: skip
-    assert not (tmp_path / "t.keras").exists()
-    # --identity takes resting shapes from neutral still images; this data has none.
-    shifted = TrainConfig(conv1_filters=4, conv2_filters=4, lstm_units=4, crops_per_clip=1,
-                          augment=AugmentOptions(identity_prob=0.5))  # fmt: skip
-    with pytest.raises(InputError, match="--identity: the training data has fewer than two"):
-        train_command(data, tmp_path / "i.keras", epochs=1, seed=0, quiet=True, config=shifted,
-                      val_subjects="02", test_subjects="03")  # fmt: skip
-    assert not (tmp_path / "i.keras").exists()
+    # --identity takes resting shapes from neutral still images; this data has none either.
+    for name, augment, message in (
+        ("t", AugmentOptions(real_talk_prob=0.5), "--real-talk: the training data has no"),
+        ("i", AugmentOptions(identity_prob=0.5), "--identity: the training data has fewer"),
+    ):
+        asked = TrainConfig(conv1_filters=4, conv2_filters=4, lstm_units=4, crops_per_clip=1,
+                            augment=augment)  # fmt: skip
+        with pytest.raises(InputError, match=message):
+            train_command(data, tmp_path / f"{name}.keras", epochs=1, seed=0, quiet=True,
+                          config=asked, val_subjects="02", test_subjects="03")  # fmt: skip
+        assert not (tmp_path / f"{name}.keras").exists()
 
 
 # --------------------------------------------------------------------------- held-out scoring

@@ -104,25 +104,20 @@ def train_model(
     class_weights = (
         balanced_class_weights(train_set, config.class_balance) if config.class_balance else None
     )
-    motion = None  # real relaxed talking to lay over held stills (motion.py), own random stream
+    # banks of real motion and shapes the augmentation lays over windows (motion.py); each
+    # drawn with its own random stream, so asking for one leaves the rest of training as it was
+    motion = identity = None
     if config.augment.real_talk_prob:
         motion = motion_bank(train_set.clips, config.window, MOTION_BANK_SIZE,
                              np.random.default_rng(config.seed + 2))  # fmt: skip
-        if not len(motion):
-            raise InputError(
-                "--real-talk: the training data has no fully tracked video window that a "
-                "label or the teacher calls neutral to take talking motion from"
-            )
+        _require(motion, "--real-talk", "no fully tracked video window that a label or the "
+                 "teacher calls neutral to take talking motion from")  # fmt: skip
         log(f"real talking motion: {len(motion)} windows of the training video")
-    identity = None  # other people's resting shapes to lay over windows (motion.py), own stream
     if config.augment.identity_prob:
         identity = identity_bank(train_set.clips, IDENTITY_BANK_SIZE,
                                  np.random.default_rng(config.seed + 3))  # fmt: skip
-        if not len(identity):
-            raise InputError(
-                "--identity: the training data has fewer than two still images labelled "
-                "neutral to take resting shapes from"
-            )
+        _require(identity, "--identity", "fewer than two still images labelled neutral to take "
+                 "resting shapes from")  # fmt: skip
         log(f"resting shapes: {len(identity)} neutral still images")
     best, best_weights, waited = -1.0, None, 0
     start = time.perf_counter()
@@ -438,3 +433,9 @@ def _summary(report: dict) -> dict:
         "clips": report["n"],
         "f1": {k: v["f1"] for k, v in report["per_class"].items()},
     }
+
+
+def _require(bank: np.ndarray, option: str, lacking: str) -> None:
+    """An augmentation bank that `option` asked for must not be empty: one line, exit 2."""
+    if not len(bank):
+        raise InputError(f"{option}: the training data has {lacking}")
