@@ -80,10 +80,10 @@ def test_windows_never_mix_two_people():
     pipeline = scripted_pipeline(lambda t: [(200, 240), (600, 240)], max_faces=2)
     classify = pipeline.classify
 
-    def spy(window):  # the accepted windows, the ones the model sees
+    def spy(window, baseline=None):  # the accepted windows, the ones the model sees
         if window.accepted:
             windows.append(window.points)
-        return classify(window)
+        return classify(window, baseline)
 
     pipeline.classify = spy
     entries = list(pipeline.run(frames(6.0)))
