@@ -46,6 +46,8 @@ def test_metadata_round_trip_and_hash(tmp_path):
             {"normalisation": {"name": "centre-iod-v1", "landmarks": "x"}},
             "unknown landmark mapping",
         ),
+        ({"normalisation": {"name": "centre-iod-v1", "baseline": "x"}}, "unknown baseline"),
+        ({"normalisation": {"name": "centre-iod-v1", "baseline": "running-median-v1"}}, "mean"),
         ({"schema_version": 99}, "schema_version"),
         ({"class_prior": {"b": 2.0}}, "class_prior"),
         ({"class_prior": {"a": 0}}, "class_prior"),

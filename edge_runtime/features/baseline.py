@@ -7,7 +7,9 @@ baseline, each face stream keeps the geometric-normalised frames it has seen (th
 HISTORY_FRAMES) and shifts every window by `w * (median - mean)`: the person's typical
 shape moves onto the training mean, what changes from it stays. `w = n / (n + PRIOR_FRAMES)`
 grows with the n frames seen, so the first seconds of a face are read much as without a
-baseline. Causal, so it works the same on a camera and on a file.
+baseline. Causal, so it works the same on a camera and on a file. Measured with the default
+model's recipe on the 36 validation people (2026-12-01): S36 0.755 -> 0.720, worse on short
+clips of one held expression, so no default model names it (`convert --baseline` does).
 """
 
 from __future__ import annotations
