@@ -91,7 +91,7 @@ declare -A variants=(
     [E3PN1.5M]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --mirror 0.5 | --class-prior neutral=1.5"
     # half the held stills given real relaxed talking motion (train/motion.py; split 36, 16:57)
     [E3PN1.5R]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --real-talk 0.5 | --class-prior neutral=1.5"
-    # half the windows given another person's resting shape (train/motion.py; split 36, 19:20)
+    # half the windows given another person's resting shape (train/motion.py; split 36, 2026-12-01 19:09: not kept)
     [E3PN1.5I]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --identity 0.5 | --class-prior neutral=1.5"
 )
 
