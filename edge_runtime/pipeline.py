@@ -130,8 +130,7 @@ class EmotionPipeline:
         spec = self.metadata.normalisation
         features = geometric_features(window.points, spec)
         if baseline is not None:
-            real = slice(window.padded // 2, window.padded // 2 + window.length)
-            baseline.observe(features[real], window.start)
+            baseline.observe(features[window.real], window.start)
             features = features - baseline.shift()
         features = standardise(features, spec)
         start = self.times.add("normalise", start)

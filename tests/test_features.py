@@ -232,6 +232,8 @@ def test_short_clip_is_padded_by_holding_its_ends():
     np.testing.assert_allclose(window.points[0], face[0])
     np.testing.assert_allclose(window.points[-1], face[-1])
     np.testing.assert_allclose(window.points[25:65], face)
+    np.testing.assert_allclose(window.points[window.real], face)  # where its own frames sit
+    assert window_from_span(random_face(rng, 90), 0).real == slice(0, 90)  # no padding
     assert not window_from_span(face[:20], 0).accepted  # below MIN_FRAMES
 
 

@@ -56,6 +56,12 @@ class Window:
     def accepted(self) -> bool:
         return self.points is not None
 
+    @property
+    def real(self) -> slice:
+        """Where the span's own frames sit in `points`: padding holds its ends on both sides."""
+        before = self.padded // 2
+        return slice(before, before + self.length)
+
 
 def missing_mask(points: np.ndarray) -> np.ndarray:
     """True for frames of (T, 68, 2) points that hold any NaN."""
@@ -108,7 +114,7 @@ def window_from_span(points: np.ndarray, start: int, window: int = WINDOW) -> Wi
         return Window(start, length, None, n_filled, 0)
     padded = window - length if length < window else 0
     if padded:
-        before = padded // 2
+        before = padded // 2  # the layout `Window.real` reads back
         filled_points = np.concatenate(
             [
                 np.repeat(filled_points[:1], before, axis=0),
