@@ -67,6 +67,8 @@ class TrainConfig:
     augment: AugmentOptions = field(default_factory=AugmentOptions)
     class_balance: float = 1.0  # sample weight (1 / class frequency) ** this; 0 = off
     select_on: str = "macro_f1"  # validation figure for early stopping: macro_f1 or accuracy
+    # Lay the training data's still-to-video neutral shape offset on every still (align.py).
+    align_stills: bool = False
 
     def __post_init__(self) -> None:
         # Checked before training, not when the metadata is written minutes later.

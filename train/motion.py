@@ -41,11 +41,17 @@ def eye_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return face_centre(points), roll_angle(points), interocular_distance(points)
 
 
-def face_motion(points: np.ndarray) -> np.ndarray:
-    """What moves in a (T, 68, 2) window of tracked pixel points: each frame centred,
-    levelled and scaled to inter-ocular distances, minus the window's mean shape."""
+def face_frame(points: np.ndarray) -> np.ndarray:
+    """(T, 68, 2) pixel points, each frame centred, levelled and scaled to inter-ocular
+    distances: a face's shape, wherever and however large it was in the image."""
     centre, angle, iod = eye_frame(points)
-    aligned = rotate_frames(points - centre[:, None], -angle) / iod[:, None, None]
+    return rotate_frames(points - centre[:, None], -angle) / iod[:, None, None]
+
+
+def face_motion(points: np.ndarray) -> np.ndarray:
+    """What moves in a (T, 68, 2) window of tracked pixel points: its `face_frame` shapes
+    minus the window's mean shape."""
+    aligned = face_frame(points)
     return aligned - aligned.mean(axis=0, keepdims=True)
 
 
@@ -108,7 +114,5 @@ def identity_bank(clips: Sequence[Clip], count: int, rng: np.random.Generator) -
     if len(neutral) < 2 or count <= 0:
         return np.zeros((0, 68, 2), np.float32)
     picks = rng.choice(len(neutral), min(count, len(neutral)), replace=False)
-    faces = np.stack([neutral[i].points[0] for i in picks]).astype(np.float64)
-    centre, angle, iod = eye_frame(faces)
-    shapes = rotate_frames(faces - centre[:, None], -angle) / iod[:, None, None]
+    shapes = face_frame(np.stack([neutral[i].points[0] for i in picks]).astype(np.float64))
     return (shapes - shapes.mean(axis=0, keepdims=True)).astype(np.float32)

@@ -24,6 +24,7 @@ from edge_runtime.features.normalise import NormalisationSpec
 from edge_runtime.labels import LABELS
 from edge_runtime.model.metadata import ModelMetadata, write_metadata
 
+from .align import align_stills, still_offset
 from .config import TrainConfig
 from .data import Dataset, data_mapping, load_dataset
 from .metrics import classification_report
@@ -346,6 +347,14 @@ def train_command(
         f"| test {describe_subjects(split.test)}"
     )
     spec = replace(spec or NormalisationSpec(), landmarks=data_mapping(data_dir))
+    alignment = None
+    if config.align_stills:
+        dataset, alignment = aligned_dataset(dataset, split)
+        log(
+            f"stills moved to the video's face shape: offset RMS {alignment['rms']} "
+            f"inter-ocular distances ({alignment['video_people']} video people, "
+            f"{alignment['neutral_stills']} closed-mouth neutral stills)"
+        )
     fold_summary = None
     if folds:
         fold_summary = cross_validate(dataset, config, folds, log, spec)
@@ -383,7 +392,8 @@ def train_command(
             "epochs_run": result.epochs_run,
             "cpu_count": os.cpu_count(),
         }
-        | ({"members": result.members} if result.members else {}),
+        | ({"members": result.members} if result.members else {})
+        | ({"still_alignment": alignment} if alignment else {}),
     )
     sidecar = write_metadata(output, meta)
     tag = " (SYNTHETIC data, not real faces)" if meta.synthetic else ""
@@ -394,6 +404,19 @@ def train_command(
         f"{result.epochs_run} epochs in {result.seconds:.0f}s"
     )
     return result
+
+
+def aligned_dataset(dataset: Dataset, split: SubjectSplit) -> tuple[Dataset, dict]:
+    """`dataset` with every still moved by the offset that its training subjects measure
+    (align.py), and the record of that offset for the metadata."""
+    offset, record = still_offset(dataset.subset(split.train).clips)
+    if not record["video_people"] or not record["neutral_stills"]:
+        raise InputError(
+            f"--align-stills: the training data needs video people with at least "
+            f"{record['min_frames']} calm closed-mouth frames and closed-mouth neutral stills "
+            f"(found {record['video_people']} and {record['neutral_stills']})"
+        )
+    return align_stills(dataset, offset), record | {"offset": np.round(offset, 4).tolist()}
 
 
 def cross_validate(

@@ -135,6 +135,15 @@ def train(
             "expressions).",
         ),
     ] = 0.0,
+    align_stills: Annotated[
+        bool,
+        typer.Option(
+            "--align-stills",
+            help="Move every still image by the training data's own offset from neutral "
+            "stills to calm video faces (closed mouths), so stills and video share one face "
+            "shape.",
+        ),
+    ] = False,
     clips_per_epoch: Annotated[
         int,
         typer.Option(
@@ -256,6 +265,7 @@ def train(
         patience=patience,
         arch=arch.value,
         ensemble=ensemble,
+        align_stills=align_stills,
     )
     trainer.train_command(
         data_dir,
