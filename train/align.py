@@ -11,7 +11,9 @@ from the stills then sees every video face as one with a stretched lower half.
 `still_offset` measures that difference on the training data itself (calm, closed-mouth
 video frames per person against closed-mouth neutral stills) and `align_stills` lays it on
 every still image, so stills and video meet in the video's shape. The runtime is unchanged:
-video is what it reads.
+video is what it reads. Measured on the 36-person validation split (2026-12-01, `train
+--align-stills`): S36 0.688 against 0.755, relaxed talking read sadness more (4 -> 13 of 82
+viewed seconds) though anger less (6 -> 3), so it is off by default.
 """
 
 from __future__ import annotations
