@@ -129,3 +129,10 @@ def random_face(rng: np.random.Generator, frames: int = 90) -> np.ndarray:
 
     base = NEUTRAL * 80 + np.array([320.0, 240.0])
     return base[None] + rng.normal(0, 1.0, (frames, 68, 2))
+
+
+def turned(points: np.ndarray, degrees: float, scale: float, shift: tuple) -> np.ndarray:
+    """Points rotated about the origin, scaled and moved: the same face elsewhere in a frame."""
+    a = np.deg2rad(degrees)
+    rotation = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    return points @ rotation.T * scale + np.asarray(shift)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import turned
 
 from edge_emo.train.align import align_stills, still_offset
 from edge_emo.train.data import Clip, ClipInfo, Dataset
@@ -14,13 +15,6 @@ from edge_emo.train.trainer import aligned_dataset
 from edge_runtime.errors import InputError
 
 FACE = NEUTRAL_FACE * 80 + np.array([320.0, 240.0])  # closed lips (gap 0.006 IOD)
-
-
-def _turned(points: np.ndarray, degrees: float, scale: float, shift: tuple) -> np.ndarray:
-    """The same face rolled, scaled and moved in the image."""
-    a = np.deg2rad(degrees)
-    rotation = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    return points @ rotation.T * scale + np.asarray(shift)
 
 
 def _video(face: np.ndarray, subject: str, frames: int = 30, teacher_neutral: float = 0.9) -> Clip:
@@ -46,12 +40,12 @@ def test_offset_runs_from_neutral_stills_to_calm_closed_mouth_video_per_person()
     smile = FACE.copy()
     smile[[48, 54], 1] -= 6.0
     clips = [
-        _video(_turned(long_chin, 15.0, 1.5, (40, 10)), "p1"),
-        _video(_turned(talking, -5.0, 0.8, (0, 0)), "p1", frames=60),
+        _video(turned(long_chin, 15.0, 1.5, (40, 10)), "p1"),
+        _video(turned(talking, -5.0, 0.8, (0, 0)), "p1", frames=60),
         _video(long_chin, "p2", teacher_neutral=0.5),  # the teacher is not sure it is calm
         _video(long_chin, "p3", frames=5),  # too few frames to count
         _video(long_chin, "p4"),
-        _still(_turned(FACE, 30.0, 0.5, (5, 5)), NEUTRAL, "s1"),
+        _still(turned(FACE, 30.0, 0.5, (5, 5)), NEUTRAL, "s1"),
         _still(FACE, NEUTRAL, "s2"),
         _still(smile, 1, "s3"),  # a smile: not a neutral still
     ]
@@ -69,14 +63,14 @@ def test_aligned_stills_get_the_offset_in_their_own_face_frame_and_video_stays()
     offset = np.zeros((68, 2), np.float32)
     offset[5:12, 1] = 0.1
     video = _video(FACE, "v")
-    turned = _still(_turned(FACE, 25.0, 2.0, (30, 60)), 3, "a")
+    rolled = _still(turned(FACE, 25.0, 2.0, (30, 60)), 3, "a")
     lost = _still(np.full((68, 2), np.nan), 0, "b")
-    moved = align_stills(Dataset([video, turned, lost], "t", "t"), offset)
+    moved = align_stills(Dataset([video, rolled, lost], "t", "t"), offset)
     assert moved.clips[0] is video and moved.clips[2] is lost
-    assert np.allclose(face_frame(moved.clips[1].points), face_frame(turned.points) + offset,
+    assert np.allclose(face_frame(moved.clips[1].points), face_frame(rolled.points) + offset,
                        atol=1e-6)  # fmt: skip
-    assert moved.clips[1].info is turned.info  # label and subject kept
-    assert np.array_equal(turned.points, _turned(FACE, 25.0, 2.0, (30, 60))[None])  # not changed
+    assert moved.clips[1].info is rolled.info  # label and subject kept
+    assert np.array_equal(rolled.points, turned(FACE, 25.0, 2.0, (30, 60))[None])  # not changed
 
 
 def test_aligned_dataset_measures_on_training_subjects_only_and_refuses_without_both_sides():
