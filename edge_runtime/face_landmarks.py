@@ -4,12 +4,14 @@ VIDEO running mode is the default: it tracks the face between frames, which is
 several times faster than detecting it anew (IMAGE mode) and keeps small faces.
 With several faces in view the largest one (by landmark bounding-box area) is
 followed, on the assumption that the person using the device is closest to it.
+A face too small for the detector in the whole frame is looked for in parts of it
+(zoom.py).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from edge_runtime.assets import face_landmarker_bytes
 from edge_runtime.errors import DependencyError
 from edge_runtime.features.landmarks import DEFAULT_MAPPING, check_mapping, mediapipe_to_ibug68
 from edge_runtime.sources.video import VideoFrame, load_cv2
+from edge_runtime.zoom import ZoomOptions, ZoomSearch
 
 
 class RunningMode(enum.Enum):
@@ -40,6 +43,9 @@ class FaceLandmarkerOptions:
     blendshapes: bool = False  # also MediaPipe's 52 expression scores (same graph call)
     # the 478->68 table (features/landmarks.MAPPINGS); a pipeline takes its model's
     mapping: str = DEFAULT_MAPPING
+    # faces too small for the whole frame looked for in parts of it (zoom.py); VIDEO mode,
+    # one face. None: the whole frame only (training data is made so, to stay reproducible)
+    zoom: ZoomOptions | None = field(default_factory=ZoomOptions)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ class FaceLandmarker:
         self._landmarker = landmarker
         self.options = options
         self._last_ms = -1
+        self._zoom = None
+        zooms = options.zoom is not None and options.max_faces == 1
+        if zooms and options.running_mode is RunningMode.VIDEO:
+            crops = replace(options, running_mode=RunningMode.IMAGE, zoom=None)
+            self._zoom = ZoomSearch.create(lambda: FaceLandmarker.create(crops), options.zoom)
         self._cv2 = load_cv2()
         self._mp = load_vision()[0]  # once: load_vision() per frame cost ~0.07 ms
 
@@ -90,8 +101,15 @@ class FaceLandmarker:
         return cls(landmarker, options)
 
     def detect(self, frame: VideoFrame) -> FaceObservation | None:
-        """Landmarks of the largest face in `frame`, or None when no face is found."""
-        return largest_face(self.detect_all(frame))
+        """Landmarks of the largest face in `frame`, or None when no face is found; with
+        `zoom`, a face too small for the whole frame is looked for in parts of it."""
+        face = largest_face(self.detect_all(frame))
+        if self._zoom is None:
+            return face
+        if face is not None:
+            self._zoom.seen_whole()
+            return face
+        return self._zoom.detect(frame)
 
     def detect_all(self, frame: VideoFrame) -> list[FaceObservation]:
         """Landmarks of every face found (at most `max_faces`), in MediaPipe's order."""
@@ -130,10 +148,12 @@ class FaceLandmarker:
         return observations
 
     def close(self) -> None:
-        """Release the graph now (not at interpreter shutdown); safe to call twice."""
+        """Release the graphs now (not at interpreter shutdown); safe to call twice."""
         landmarker, self._landmarker = self._landmarker, None
         if landmarker is not None:
             landmarker.close()
+        if self._zoom is not None:
+            self._zoom.close()
 
     def __enter__(self) -> FaceLandmarker:
         return self

@@ -1,8 +1,8 @@
 """The streaming data path, one stage per module:
 
-frames (sources/) -> FaceLandmarker, 478 points (face_landmarks.py) -> 68 iBUG points
-(features/landmarks.py) -> 30 fps (features/resample.py) -> windows of the model's
-length (features/windowing.py) -> normalised (features/normalise.py; with the face's
+frames (sources/) -> FaceLandmarker, 478 points (face_landmarks.py; small faces: zoom.py)
+-> 68 iBUG points (features/landmarks.py) -> 30 fps (features/resample.py) -> windows of
+the model's length (features/windowing.py) -> normalised (features/normalise.py; with the face's
 running baseline, features/baseline.py, where the model names one) -> classifier
 (model/classifier.py) -> per-second timeline (timeline.py) -> sinks (sinks/).
 

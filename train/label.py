@@ -194,7 +194,8 @@ def label_command(
         files = [video for video, person in chosen.items() if person is not None]
         log(f"{people}: {len(files)} of {len(chosen)} videos listed")
     record_path = out_dir / TEACHER_RECORD
-    options = FaceLandmarkerOptions()
+    # The whole frame only, as every recorded training set was made (no small-face zoom).
+    options = FaceLandmarkerOptions(zoom=None)
     record = {**teacher.describe(), "landmark_mapping": options.mapping}
     if record_path.is_file():
         try:
