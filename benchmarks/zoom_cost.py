@@ -2,6 +2,8 @@
 
     python -m edge_emo.benchmarks.zoom_cost VIDEO [--json out.json]
     python -m edge_emo.benchmarks.zoom_cost tests/data/face_clip.mp4 --shrink 0.3
+    python -m edge_emo.benchmarks.zoom_cost tests/data/face_clip.mp4 --shrink 0.3 \
+        --write far.mp4 --frames 90     # only write such a video (the emulated-Pi check)
 
 FaceLandmarker in VIDEO mode over every frame of VIDEO, the whole frame only
 (`zoom=None`) and with the default small-face zoom (edge_runtime/zoom.py): frames with a
@@ -34,6 +36,21 @@ def far(frame: VideoFrame, shrink: float) -> VideoFrame:
     return dataclasses.replace(frame, image=canvas)
 
 
+def write(video: Path, shrink: float, target: Path, frames: int) -> None:
+    """The first `frames` frames of `video`, shrunk by `shrink` as `far` does, as an mp4."""
+    writer = None
+    for i, frame in enumerate(read_video(video)):
+        if i == frames:
+            break
+        image = far(frame, shrink).image
+        if writer is None:
+            fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+            writer = cv2.VideoWriter(str(target), fourcc, 30.0, image.shape[1::-1])
+        writer.write(image)
+    if writer is not None:
+        writer.release()
+
+
 def measure(video: Path, zoom: ZoomOptions | None, shrink: float | None) -> dict:
     found = frames = 0
     start = time.perf_counter()
@@ -50,7 +67,12 @@ def main() -> None:
     parser.add_argument("video", type=Path)
     parser.add_argument("--shrink", type=float)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--write", type=Path, help="write the shrunk frames as a video and stop")
+    parser.add_argument("--frames", type=int, default=90, help="frames to --write (at 30 fps)")
     args = parser.parse_args()
+    if args.write:
+        write(args.video, args.shrink or 1.0, args.write, args.frames)
+        return
     emit({"video": str(args.video), "shrink": args.shrink,
           "whole_frame": measure(args.video, None, args.shrink),
           "zoom": measure(args.video, ZoomOptions(), args.shrink)}, args.json)  # fmt: skip

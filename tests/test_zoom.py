@@ -3,20 +3,21 @@ squares' geometry with small arrays, then a real face shrunk into a wide frame."
 
 from __future__ import annotations
 
-import dataclasses
+import itertools
 import json
 
-import cv2
 import numpy as np
 import pytest
 from conftest import FACE_CLIP, run_cli
 
+from edge_emo.benchmarks.zoom_cost import far, write
 from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions
 from edge_runtime.features.landmarks import interocular_distance
 from edge_runtime.sources.video import read_video
 from edge_runtime.zoom import follow_box, search_boxes
 
-SCALE, AT = 0.3, (820, 380)  # the clip's 640x360 face shrunk and placed in a 1280x720 frame
+# the clip's 640x360 frames shrunk to 192x108 in the lower right of a 1280x720 frame
+SCALE, AT = 0.3, (1280 - 192, 720 - 108)
 
 
 def test_search_squares_cover_the_frame_overlapping_by_half():
@@ -39,15 +40,9 @@ def test_a_followed_face_gets_a_square_three_times_its_size_inside_the_frame():
 
 
 def _small_frames(count: int):
-    """The bundled clip's first frames, the face shrunk into a plain wide frame."""
-    for i, frame in enumerate(read_video(FACE_CLIP)):
-        if i == count:
-            return
-        canvas = np.full((720, 1280, 3), 90, np.uint8)
-        small = cv2.resize(frame.image, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_AREA)
-        h, w = small.shape[:2]
-        canvas[AT[1] : AT[1] + h, AT[0] : AT[0] + w] = small
-        yield frame, dataclasses.replace(frame, image=canvas)
+    """The bundled clip's first frames, and each with the face shrunk into a wide frame."""
+    for frame in itertools.islice(read_video(FACE_CLIP), count):
+        yield frame, far(frame, SCALE)
 
 
 def test_a_face_too_small_for_the_whole_frame_is_found_and_followed_where_it_is():
@@ -76,10 +71,7 @@ def test_run_reads_a_small_face_in_a_wide_video(tmp_path):
     """`edge-emo run` on a 720p video whose face is too small for the whole frame gives every
     second a face and probabilities."""
     video = tmp_path / "far.mp4"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (1280, 720))
-    for _, wide in _small_frames(90):
-        writer.write(wide.image)
-    writer.release()
+    write(FACE_CLIP, SCALE, video, 90)
     out = tmp_path / "far.json"
     result = run_cli("run", str(video), "-o", str(out), "-q")
     assert result.returncode == 0, result.stderr
