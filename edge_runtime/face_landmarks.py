@@ -68,7 +68,9 @@ class FaceLandmarker:
         self._zoom = None
         zooms = options.zoom is not None and options.max_faces == 1
         if zooms and options.running_mode is RunningMode.VIDEO:
-            crops = replace(options, running_mode=RunningMode.IMAGE, zoom=None)
+            sure = max(options.min_detection_confidence, options.zoom.min_detection_confidence)
+            crops = replace(options, running_mode=RunningMode.IMAGE, zoom=None,
+                            min_detection_confidence=sure)  # fmt: skip
             self._zoom = ZoomSearch.create(lambda: FaceLandmarker.create(crops), options.zoom)
         self._cv2 = load_cv2()
         self._mp = load_vision()[0]  # once: load_vision() per frame cost ~0.07 ms
