@@ -33,9 +33,9 @@ class ZoomOptions:
     tile: float = 0.5  # a search square's side, share of the frame's shorter side
     context: float = 3.0  # a followed face's square, times the face's larger side
     # a square's face must be surer than the whole frame's 0.5: a search looks at some twenty
-    # squares, each enlarged, and at 0.5 it took a podium's round seal for a face in 5 of 12
-    # searches of a real clip (the sky24h podium clip, README "Small faces"); at 0.6 and 0.7
-    # it found the speaker in every one and the seal in none
+    # squares, each enlarged, and at 0.5 twelve searches of a real clip (the podium clip of
+    # README "Small faces") took the podium's round seal for a face 5 times; at 0.6 and 0.7
+    # they found the speaker every time and the seal never
     min_detection_confidence: float = 0.7
 
 
