@@ -10,7 +10,6 @@ A face too small for the detector in the whole frame is looked for in parts of i
 
 from __future__ import annotations
 
-import contextlib
 import enum
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -66,7 +65,6 @@ class FaceLandmarker:
         self._landmarker = landmarker
         self.options = options
         self._last_ms = -1
-        self._first = True
         self._zoom = None
         zooms = options.zoom is not None and options.max_faces == 1
         if zooms and options.running_mode is RunningMode.VIDEO:
@@ -121,17 +119,18 @@ class FaceLandmarker:
         # cvtColor: ~40x faster than numpy's reversed-channel copy on a 640x360 frame.
         rgb = self._cv2.cvtColor(frame.image, self._cv2.COLOR_BGR2RGB)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
-        # The first inference logs its set-up on fd 2 (in IMAGE mode, mediapipe 0.10.18 on
-        # arm64 also a NORM_RECT warning): silenced, so a run prints only its own lines.
-        first, self._first = self._first, False
-        with native_stderr_silenced() if first else contextlib.nullcontext():
-            if self.options.running_mode is RunningMode.VIDEO:
-                # VIDEO mode needs strictly increasing integer milliseconds.
-                ms = max(round(frame.timestamp_s * 1000.0), self._last_ms + 1)
-                self._last_ms = ms
-                result = self._landmarker.detect_for_video(image, ms)
+        if self.options.running_mode is RunningMode.VIDEO:
+            # VIDEO mode needs strictly increasing integer milliseconds.
+            ms = max(round(frame.timestamp_s * 1000.0), self._last_ms + 1)
+            first = self._last_ms < 0
+            self._last_ms = ms
+            if first:  # the first inference logs its set-up on fd 2
+                with native_stderr_silenced():
+                    result = self._landmarker.detect_for_video(image, ms)
             else:
-                result = self._landmarker.detect(image)
+                result = self._landmarker.detect_for_video(image, ms)
+        else:
+            result = self._landmarker.detect(image)
         height, width = frame.image.shape[:2]
         count = len(result.face_landmarks)
         observations = []

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from edge_runtime._quiet import native_stderr_silenced
+
 if TYPE_CHECKING:
     from edge_runtime.face_landmarks import FaceLandmarker, FaceObservation
     from edge_runtime.sources.video import VideoFrame
@@ -116,7 +118,10 @@ class ZoomSearch:
             self._landmarker = self._make()
         x0, y0, side = box
         crop = np.ascontiguousarray(frame.image[y0 : y0 + side, x0 : x0 + side])
-        face = self._landmarker.detect(replace(frame, image=crop))
+        # mediapipe 0.10.18 (the Pi pin) logs a NORM_RECT warning on fd 2 at some crop,
+        # not the first: every call is silenced, so a quiet run stays quiet
+        with native_stderr_silenced():
+            face = self._landmarker.detect(replace(frame, image=crop))
         return None if face is None else shifted(face, x0, y0)
 
     def close(self) -> None:
