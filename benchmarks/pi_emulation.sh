@@ -140,8 +140,10 @@ for cpu in $cpus; do
     step classifier /opt/venv/bin/python -c "$check_classifier"
     if [ -n "$mqtt_port" ]; then
         step mqtt /opt/venv/bin/python -c "$check_mqtt" "mqtt://127.0.0.1:$mqtt_port/pi" "$cpu"
-    else
+    elif [[ " $steps " == *" mqtt "* ]]; then
         result[$cpu,mqtt]="not run (no mosquitto)"
+    else
+        result[$cpu,mqtt]="not run"
     fi
     step run /bin/sh -c "edge-emo run /opt/edge-emo/face_clip.mp4 -o /tmp/face_clip-$cpu.json \
         --overwrite -q && python /opt/edge-emo/summarise.py /tmp/face_clip-$cpu.json"
