@@ -103,8 +103,11 @@ class ZoomSearch:
                 self.box = follow_box(face_box(face.mesh), height, width, self.options.context)
                 return face
             self.box = None
+        # at most one search per `every_s` of source time (a clock that restarts, as a
+        # replayed file's may, searches at once)
         t = frame.timestamp_s
-        if self._searched_at is not None and t - self._searched_at < self.options.every_s:
+        since = None if self._searched_at is None else t - self._searched_at
+        if since is not None and 0 <= since < self.options.every_s:
             return None
         self._searched_at = t
         found = [self._in_box(frame, box) for box in search_boxes(height, width, self.options.tile)]

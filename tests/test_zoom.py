@@ -11,10 +11,10 @@ import pytest
 from conftest import FACE_CLIP, run_cli
 
 from edge_emo.benchmarks.zoom_cost import far, write
-from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions
+from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, FaceObservation
 from edge_runtime.features.landmarks import interocular_distance
-from edge_runtime.sources.video import read_video
-from edge_runtime.zoom import follow_box, search_boxes
+from edge_runtime.sources.video import VideoFrame, read_video
+from edge_runtime.zoom import ZoomSearch, follow_box, search_boxes
 
 # the clip's 640x360 frames shrunk to 192x108 in the lower right of a 1280x720 frame
 SCALE, AT = 0.3, (1280 - 192, 720 - 108)
@@ -37,6 +37,52 @@ def test_a_followed_face_gets_a_square_three_times_its_size_inside_the_frame():
     x, y, side = follow_box(np.array([1250, 690, 1280, 720]), 720, 1280, 3.0)
     assert (x + side, y + side) == (1280, 720) and side == 90  # moved inside at the corner
     assert follow_box(np.array([0, 0, 1000, 700]), 720, 1280, 3.0)[2] == 720  # at most the frame
+
+
+class _Squares:
+    """A stand-in IMAGE-mode landmarker: counts the squares it is shown, and sees a face where
+    a square holds a whole 20x20 white patch (mesh points on its corners)."""
+
+    def __init__(self):
+        self.shown = 0
+
+    def detect(self, frame: VideoFrame) -> FaceObservation | None:
+        self.shown += 1
+        white = np.argwhere(frame.image[..., 0] == 255)
+        if len(white) != 400:
+            return None
+        (y0, x0), (y1, x1) = white.min(axis=0), white.max(axis=0) + 1
+        mesh = np.zeros((478, 3), np.float32)
+        mesh[:, :2] = [x0, y0]
+        mesh[1, :2] = [x1, y1]
+        return FaceObservation(mesh, np.full((68, 2), [(x0 + x1) / 2, (y0 + y1) / 2]), 1)
+
+
+def test_search_runs_at_most_once_a_second_and_a_found_face_is_followed_in_one_square():
+    """With nothing to find, the squares are searched once per second of source time (at
+    once again if the clock restarts); a face found is then looked for in one square around
+    it each frame, its points in the whole frame's pixels, and searched for again when lost."""
+    empty = np.zeros((720, 1280, 3), np.uint8)
+    patch = empty.copy()
+    patch[500:520, 1000:1020] = 255  # the "face", too small for the whole frame
+    fake = _Squares()
+    search = ZoomSearch.create(lambda: fake)
+    for t in (0.0, 0.3, 0.9):
+        assert search.detect(VideoFrame(0, t, empty)) is None
+    assert fake.shown == 21  # one search: the 21 squares of a 720p frame
+    search.detect(VideoFrame(1, 1.0, empty))
+    search.detect(VideoFrame(2, 0.1, empty))  # a clock that restarted
+    assert fake.shown == 63
+    search = ZoomSearch.create(lambda: fake)
+    face = search.detect(VideoFrame(0, 0.0, patch))
+    assert face is not None and np.allclose(face.ibug68, [1010, 510])  # whole-frame pixels
+    assert search.box == (980, 480, 60)  # three times the 20 px face, around it
+    shown = fake.shown
+    assert search.detect(VideoFrame(1, 1 / 30, patch)) is not None and fake.shown == shown + 1
+    assert search.detect(VideoFrame(2, 2 / 30, empty)) is None and search.box is None  # lost
+    assert fake.shown == shown + 2  # and no new search before a second has passed
+    search.seen_whole()
+    assert search.box is None
 
 
 def _small_frames(count: int):
