@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 from conftest import turned
 
-from edge_emo.train.align import align_stills, still_offset
+from edge_emo.train.align import align_stills, aligned_dataset, still_offset
 from edge_emo.train.data import Clip, ClipInfo, Dataset
 from edge_emo.train.motion import NEUTRAL, face_frame
 from edge_emo.train.splits import SubjectSplit
 from edge_emo.train.synth import NEUTRAL as NEUTRAL_FACE
-from edge_emo.train.trainer import aligned_dataset
 from edge_runtime.errors import InputError
 
 FACE = NEUTRAL_FACE * 80 + np.array([320.0, 240.0])  # closed lips (gap 0.006 IOD)

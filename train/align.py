@@ -24,8 +24,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from edge_runtime.errors import InputError
+
 from .data import Clip, Dataset
 from .motion import NEUTRAL, face_frame, overlay_motion
+from .splits import SubjectSplit
 
 MAX_LIP_GAP = 0.03  # inner-lip opening (point 66 below 62), inter-ocular distances: closed
 MIN_NEUTRAL = 0.6  # the teacher's neutral probability for a calm video frame
@@ -95,3 +98,16 @@ def align_stills(dataset: Dataset, offset: np.ndarray) -> Dataset:
         for c in dataset.clips
     ]
     return Dataset(clips, dataset.source, dataset.description, dataset.skipped)
+
+
+def aligned_dataset(dataset: Dataset, split: SubjectSplit) -> tuple[Dataset, dict]:
+    """`dataset` with every still moved by the offset its training subjects measure (so no
+    validation person's face shape leaks in), and the record of that offset for the metadata."""
+    offset, record = still_offset(dataset.subset(split.train).clips)
+    if not record["video_people"] or not record["neutral_stills"]:
+        raise InputError(
+            f"--align-stills: the training data needs video people with at least "
+            f"{record['min_frames']} calm closed-mouth frames and closed-mouth neutral stills "
+            f"(found {record['video_people']} and {record['neutral_stills']})"
+        )
+    return align_stills(dataset, offset), record | {"offset": np.round(offset, 4).tolist()}

@@ -24,7 +24,7 @@ from edge_runtime.features.normalise import NormalisationSpec
 from edge_runtime.labels import LABELS
 from edge_runtime.model.metadata import ModelMetadata, write_metadata
 
-from .align import align_stills, still_offset
+from .align import aligned_dataset
 from .config import TrainConfig
 from .data import Dataset, data_mapping, load_dataset
 from .metrics import classification_report
@@ -404,19 +404,6 @@ def train_command(
         f"{result.epochs_run} epochs in {result.seconds:.0f}s"
     )
     return result
-
-
-def aligned_dataset(dataset: Dataset, split: SubjectSplit) -> tuple[Dataset, dict]:
-    """`dataset` with every still moved by the offset that its training subjects measure
-    (align.py), and the record of that offset for the metadata."""
-    offset, record = still_offset(dataset.subset(split.train).clips)
-    if not record["video_people"] or not record["neutral_stills"]:
-        raise InputError(
-            f"--align-stills: the training data needs video people with at least "
-            f"{record['min_frames']} calm closed-mouth frames and closed-mouth neutral stills "
-            f"(found {record['video_people']} and {record['neutral_stills']})"
-        )
-    return align_stills(dataset, offset), record | {"offset": np.round(offset, 4).tolist()}
 
 
 def cross_validate(
