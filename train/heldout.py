@@ -17,9 +17,7 @@ with a few dozen seconds from a dozen videos, that spread is part of the figure.
 
 from __future__ import annotations
 
-import csv
 import fnmatch
-import io
 import json
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from edge_runtime.labels import LABELS
 from .evaluate import plot_confusion
 from .label import read_teacher_csv
 from .metrics import classification_report, grouped_bootstrap_interval
+from .sheets import read_seconds_rows
 
 NO_FACE = len(LABELS)  # the column for "no answer" in the person's confusion matrix
 
@@ -62,14 +61,18 @@ def timeline_tops(path: Path) -> dict[int, str | None]:
 
 
 def read_seconds(path: Path) -> list[dict]:
-    try:
-        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from None
+    """The labelled rows of a seconds.csv; a row with an empty label (a second looked at
+    and left unlabelled, as `edge-emo sheets` writes them) is skipped."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    rows = read_seconds_rows(path)
     for number, row in enumerate(rows, start=2):
-        if row.get("label") not in LABELS or not str(row.get("second", "")).isdigit():
+        row["label"] = (row.get("label") or "").strip()
+        if (row["label"] and row["label"] not in LABELS) or not str(
+            row.get("second", "")
+        ).isdigit():
             raise InputError(f"{path}: line {number}: needs video,second,label with a known label")
-    return rows
+    return [row for row in rows if row["label"]]
 
 
 def score(

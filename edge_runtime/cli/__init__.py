@@ -2,7 +2,7 @@
 fleets and benchmarks; one module per command group.
 
 The runtime commands (`extract`, `run`, `listen`, `service`, `benchmark`, `info`) need only the base
-install; `synth`, `train`, `label`, `evaluate` and `convert` come from the `[train]` extra
+install; `synth`, `train`, `label`, `sheets`, `evaluate` and `convert` come from the `[train]` extra
 and are imported only when called, so the edge runtime never loads TensorFlow.
 """
 

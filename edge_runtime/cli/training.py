@@ -1,5 +1,5 @@
 """Training-side commands (`[train]` extra, imported only when called): `synth`, `train`,
-`label`, `evaluate`, `convert`."""
+`label`, `sheets`, `evaluate`, `convert`."""
 
 from __future__ import annotations
 
@@ -330,6 +330,25 @@ def label(
     labeller.label_command(
         videos, output, teacher_path=teacher, subject=subject, people=people, source=record
     )
+
+
+@app.command()
+@handle_errors
+def sheets(
+    videos: Annotated[list[Path], typer.Argument(help="Videos, or folders of them.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for the sheets and seconds.csv.")
+    ],
+    every: Annotated[
+        int, typer.Option(min=1, help="Every Nth second (0, N, 2N, ...): long videos.")
+    ] = 1,
+    rows: Annotated[int, typer.Option(min=1, help="Seconds per sheet.")] = 5,
+) -> None:
+    """Contact sheets for labelling seconds by eye: three face crops a second, and a
+    seconds.csv to fill in (scored by `python -m edge_emo.train.heldout --seconds`)."""
+    sheets_mod = train_module("train.sheets")
+    options = sheets_mod.SheetOptions(every=every, rows_per_page=rows)
+    sheets_mod.sheets_command(videos, output, options)
 
 
 @app.command()
