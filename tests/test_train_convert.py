@@ -305,6 +305,39 @@ def test_pool_architecture_ignores_frame_order_and_builds_in_both_keras():
         TrainConfig(arch="gru")
 
 
+def test_weight_averaging_is_the_element_wise_mean_of_the_snapshots():
+    from edge_emo.train.trainer import average_weights
+
+    a = [np.zeros((2, 3), np.float32), np.array([1.0, 2.0], np.float32)]
+    b = [np.full((2, 3), 2, np.float32), np.array([3.0, -2.0], np.float32)]
+    mean = average_weights([a, b, a, b])
+    np.testing.assert_array_equal(mean[0], np.ones((2, 3)))
+    np.testing.assert_array_equal(mean[1], [2.0, 0.0])
+    assert [m.dtype for m in mean] == [np.float32, np.float32]
+    with pytest.raises(ValueError):  # snapshots of two different models
+        average_weights([a, a[:1]])
+
+
+def test_average_epochs_keeps_the_mean_of_the_last_epochs_and_records_it(synth_dir):
+    """`train --average-epochs 2`: the last two epochs' weights averaged, not the best epoch's."""
+    from edge_emo.train.config import TrainConfig
+    from edge_emo.train.data import load_dataset
+    from edge_emo.train.splits import holdout_split
+    from edge_emo.train.trainer import train_model
+
+    dataset = load_dataset(synth_dir)
+    split = holdout_split(dataset.subjects, ["05"], ["03"])
+    config = TrainConfig(window=30, conv2_stride=3, conv1_filters=4, conv2_filters=4, epochs=3,
+                         lstm_units=4, crops_per_clip=1, patience=3, average_epochs=2)  # fmt: skip
+    lines = []
+    result = train_model(dataset, split, config, log=lines.append)
+    assert "weights: the mean of the last 2 epochs' (epochs 2-3)" in lines
+    assert len(result.history["loss"]) == 3 and result.val_report["n"] > 0
+    assert TrainConfig.from_dict(config.to_dict()).average_epochs == 2  # into the sidecar
+    with pytest.raises(InputError, match="average epochs -1 must be 0 or more"):
+        TrainConfig(average_epochs=-1)
+
+
 def test_seed_ensemble_trains_each_member_and_converts_to_one_int8_file(tmp_path, synth_dir):
     """`train --ensemble 2`: two seeds, each early-stopped, averaged inside one model and file."""
     from edge_emo.convert.converter import convert_command

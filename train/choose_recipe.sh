@@ -95,6 +95,8 @@ declare -A variants=(
     [E3PN1.5I]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --identity 0.5 | --class-prior neutral=1.5"
     # every still moved to the video's face shape (train/align.py; split 36, 2026-12-01 21:20)
     [E3PN1.5A]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --align-stills | --class-prior neutral=1.5"
+    # each network the mean of its last 10 epochs' weights (SWA; split 36, 2026-12-01 23:51 rule)
+    [E3PN1.5W]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --average-epochs 10 | --class-prior neutral=1.5"
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.

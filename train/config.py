@@ -67,6 +67,9 @@ class TrainConfig:
     augment: AugmentOptions = field(default_factory=AugmentOptions)
     class_balance: float = 1.0  # sample weight (1 / class frequency) ** this; 0 = off
     select_on: str = "macro_f1"  # validation figure for early stopping: macro_f1 or accuracy
+    # N > 0: the final weights are the mean of the last N epochs' weights (weight averaging,
+    # as SWA), not the best epoch's; 0 keeps the best epoch on the validation figure.
+    average_epochs: int = 0
     # Lay the training data's still-to-video neutral shape offset on every still (align.py).
     align_stills: bool = False
 
@@ -78,6 +81,8 @@ class TrainConfig:
             raise InputError(f"teacher mix {self.teacher_mix} must be between 0 and 1")
         if self.ensemble < 1:
             raise InputError(f"ensemble {self.ensemble} must be at least 1")
+        if self.average_epochs < 0:
+            raise InputError(f"average epochs {self.average_epochs} must be 0 or more")
         if not 1 <= self.hop <= self.window:
             raise InputError(
                 f"hop {self.hop} must be between 1 and the window ({self.window} frames)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -121,6 +122,7 @@ def train_model(
                  "resting shapes from")  # fmt: skip
         log(f"resting shapes: {len(identity)} neutral still images")
     best, best_weights, waited = -1.0, None, 0
+    recent: deque[list[np.ndarray]] = deque(maxlen=config.average_epochs or 1)
     start = time.perf_counter()
     epochs_run = 0
     for epoch in range(1, config.epochs + 1):
@@ -158,6 +160,8 @@ def train_model(
             f"val macro-F1 {val['macro_f1']:.3f}  {time.perf_counter() - start:6.1f}s"
             + ("  *" if improved else "")
         )
+        if config.average_epochs:
+            recent.append(model.get_weights())
         if improved:
             best, best_weights, waited = score, model.get_weights(), 0
         else:
@@ -167,7 +171,12 @@ def train_model(
                     f"early stop: no better validation {config.select_on} for {config.patience} epochs"
                 )
                 break
-    model.set_weights(best_weights)
+    if config.average_epochs:
+        model.set_weights(average_weights(list(recent)))
+        log(f"weights: the mean of the last {len(recent)} epochs' (epochs "
+            f"{epochs_run - len(recent) + 1}-{epochs_run})")  # fmt: skip
+    else:
+        model.set_weights(best_weights)
     result = TrainResult(
         model, history, seconds=time.perf_counter() - start, epochs_run=epochs_run, spec=spec
     )
@@ -175,6 +184,15 @@ def train_model(
     if split.test:
         result.test_report = evaluate_clips(predict, dataset.subset(split.test), config, spec)
     return result
+
+
+def average_weights(snapshots: list[list[np.ndarray]]) -> list[np.ndarray]:
+    """The element-wise mean of several snapshots of one model's weights (weight averaging:
+    a point in the middle of where training wandered, flatter than any one of them)."""
+    return [
+        np.mean(np.stack(arrays), axis=0).astype(arrays[0].dtype)
+        for arrays in zip(*snapshots, strict=True)
+    ]
 
 
 def standardisation(

@@ -64,6 +64,14 @@ def train(
             "epoch's weights are kept); as many as --epochs trains them all.",
         ),
     ] = 6,
+    average_epochs: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Keep the mean of the last N epochs' weights (weight averaging, as SWA) "
+            "instead of the best epoch's; 0: the best epoch.",
+        ),
+    ] = 0,
     seed: Annotated[int, typer.Option()] = 42,
     val_subjects: Annotated[
         str | None,
@@ -263,6 +271,7 @@ def train(
         min_teacher_confidence=min_teacher_confidence,
         teacher_mix=teacher_mix,
         patience=patience,
+        average_epochs=average_epochs,
         arch=arch.value,
         ensemble=ensemble,
         align_stills=align_stills,
