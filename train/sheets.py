@@ -67,9 +67,9 @@ class FramePicker:
         """Offer one frame; returns (second, its picks in offset order) when `timestamp_s`
         starts a new second and the one before was a chosen one."""
         t = math.floor(timestamp_s + 1e-9)
-        done = self.flush() if t != self._second else None
+        done = None
         if t != self._second:
-            self._second, self._best = t, [None] * len(self.offsets)
+            done, self._second = self.flush(), t
         if t >= 0 and t % self.every == 0:
             for k, offset in enumerate(self.offsets):
                 distance = abs(timestamp_s - (t + offset))
@@ -80,7 +80,7 @@ class FramePicker:
     def flush(self) -> tuple[int, list] | None:
         """The last second's picks, if it was a chosen one (at the end of a video)."""
         best, self._best = self._best, [None] * len(self.offsets)
-        if self._second is None or not best or best[0] is None:
+        if not best or best[0] is None:
             return None
         return self._second, [item for _, item in best]
 
