@@ -69,7 +69,8 @@ def train(
         typer.Option(
             min=0,
             help="Keep the mean of the last N epochs' weights (weight averaging, as SWA) "
-            "instead of the best epoch's; 0: the best epoch.",
+            "instead of the best epoch's; 0: the best epoch. Measured worse on validation "
+            "people (README, levers).",
         ),
     ] = 0,
     seed: Annotated[int, typer.Option()] = 42,
@@ -93,7 +94,8 @@ def train(
         bool,
         typer.Option(
             help="Remove head yaw and pitch too (and roll): fit a 3-D mean face's pose to each "
-            "frame and view the face from the front. Recorded in the metadata."
+            "frame and view the face from the front. Recorded in the metadata. Measured "
+            "worse on validation people (README, levers)."
         ),
     ] = False,
     clip_std: Annotated[
@@ -113,7 +115,8 @@ def train(
         typer.Option(
             min=0.0,
             max=1.0,
-            help="Share of windows that also get speech-like mouth motion and blinks.",
+            help="Share of windows that also get speech-like mouth motion and blinks. "
+            "Measured worse on validation people (README, levers).",
         ),
     ] = 0.0,
     mirror: Annotated[
@@ -121,7 +124,8 @@ def train(
         typer.Option(
             min=0.0,
             max=1.0,
-            help="Share of training windows reflected left-right (a mirrored person).",
+            help="Share of training windows reflected left-right (a mirrored person). "
+            "Measured worse on validation people (README, levers).",
         ),
     ] = 0.0,
     real_talk: Annotated[
@@ -130,7 +134,8 @@ def train(
             min=0.0,
             max=1.0,
             help="Share of held still images that get the motion of real relaxed talking "
-            "from the training video (against smiles while talking read neutral).",
+            "from the training video (against smiles while talking read neutral). Measured "
+            "worse on validation people (README, levers).",
         ),
     ] = 0.0,
     identity: Annotated[
@@ -140,7 +145,7 @@ def train(
             max=1.0,
             help="Share of training windows that get another person's resting shape (a "
             "neutral still's deviation from the mean; against resting faces read as "
-            "expressions).",
+            "expressions). Measured worse on validation people (README, levers).",
         ),
     ] = 0.0,
     align_stills: Annotated[
@@ -149,7 +154,7 @@ def train(
             "--align-stills",
             help="Move every still image by the training data's own offset from neutral "
             "stills to calm video faces (closed mouths), so stills and video share one face "
-            "shape.",
+            "shape. Measured worse on validation people (README, levers).",
         ),
     ] = False,
     clips_per_epoch: Annotated[
@@ -184,7 +189,8 @@ def train(
             min=0.0,
             max=1.0,
             help="Distillation on human-labelled clips too: their target is (1 - this) x the "
-            "label + this x the teacher's probabilities, where the teacher saw them (0 = off).",
+            "label + this x the teacher's probabilities, where the teacher saw them (0 = off). "
+            "Measured worse on validation people (README, levers).",
         ),
     ] = 0.0,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
@@ -227,7 +233,8 @@ def train(
         Architecture,
         typer.Option(
             help="bilstm: Conv1D + BiLSTM (the founding notes); pool: the window's mean shape "
-            "into a small MLP (ignores motion). Recorded in the metadata."
+            "into a small MLP (ignores motion; measured worse on validation people, README "
+            "levers). Recorded in the metadata."
         ),
     ] = Architecture.bilstm,
     ensemble: Annotated[
