@@ -11,7 +11,7 @@ from conftest import FACE_CLIP, random_face, turned
 from edge_emo.train.augment import NO_AUGMENT, AugmentOptions, augment_window
 from edge_emo.train.data import NO_LABEL, Clip, ClipInfo
 from edge_emo.train.splits import holdout_split, split_from_record
-from edge_emo.train.windows import clip_windows, random_crops, window_target
+from edge_emo.train.windows import TargetOptions, clip_windows, random_crops, window_target
 from edge_runtime.errors import InputError
 from edge_runtime.features.landmarks import (
     interocular_distance,
@@ -202,10 +202,28 @@ def test_an_unsure_teachers_windows_can_be_left_out():
                 np.concatenate([unsure, sure]))  # fmt: skip
     target, weight = window_target(clip, 0, 30)
     assert weight == pytest.approx(0.4) and target.argmax() == 3  # kept, weighted, by default
-    assert window_target(clip, 0, 30, min_confidence=0.5) is None
-    assert window_target(clip, 30, 60, min_confidence=0.5)[0].argmax() == 1
+    assert window_target(clip, 0, 30, TargetOptions(min_confidence=0.5)) is None
+    assert window_target(clip, 30, 60, TargetOptions(min_confidence=0.5))[0].argmax() == 1
     labelled = Clip(ClipInfo(FACE_CLIP, 2, "p"), clip.points, clip.soft)
-    assert window_target(labelled, 0, 30, min_confidence=0.5)[0].argmax() == 2  # a person's label
+    assert window_target(labelled, 0, 30, TargetOptions(min_confidence=0.5))[0].argmax() == 2
+
+
+def test_unsure_windows_can_be_pulled_towards_neutral_instead():
+    from edge_emo.train.config import TrainConfig
+
+    unsure = np.tile([0.35, 0.0, 0.0, 0.4, 0.0, 0.0, 0.25], (30, 1))  # talking read as 40% anger
+    sure = np.tile(np.eye(7)[1] * 0.9 + 0.1 / 7, (30, 1))
+    clip = Clip(ClipInfo(FACE_CLIP, NO_LABEL, "p"), random_face(np.random.default_rng(4), 60),
+                np.concatenate([unsure, sure]))  # fmt: skip
+    targets = TrainConfig(min_teacher_confidence=0.5, unsure_neutral=0.5).targets
+    target, weight = window_target(clip, 0, 30, targets)
+    assert target == pytest.approx(0.5 * unsure[0] + 0.5 * np.eye(7)[0])
+    assert target.argmax() == 0 and target[3] == pytest.approx(0.2) and weight == 0.5
+    assert window_target(clip, 30, 60, targets)[0] == pytest.approx(sure[0])  # a sure teacher
+    labelled = Clip(ClipInfo(FACE_CLIP, 2, "p"), clip.points, clip.soft)
+    assert (window_target(labelled, 0, 30, targets)[0] == np.eye(7)[2]).all()  # a person's label
+    with pytest.raises(InputError, match="unsure neutral"):
+        TrainConfig(unsure_neutral=-0.1)
 
 
 def test_teacher_mix_blends_a_human_label_with_the_teachers_view():
@@ -215,13 +233,15 @@ def test_teacher_mix_blends_a_human_label_with_the_teachers_view():
         [0.1, 0.6, 0.0, 0.0, 0.0, 0.0, 0.3], (1, 1)
     )  # a still the teacher calls happy
     still = Clip(ClipInfo(FACE_CLIP, 6, "p"), random_face(np.random.default_rng(5), 1), teacher)
-    target, weight = window_target(still, 0, 30, teacher_mix=0.3)
+    target, weight = window_target(still, 0, 30, TargetOptions(teacher_mix=0.3))
     assert weight == 1.0 and target.sum() == pytest.approx(1.0)
     assert target == pytest.approx(0.7 * np.eye(7)[6] + 0.3 * teacher[0])
     assert target.argmax() == 6  # the person's label still leads
     assert (window_target(still, 0, 30)[0] == np.eye(7)[6]).all()  # no mix: one-hot, as before
     no_teacher = Clip(still.info, still.points, None)
-    assert (window_target(no_teacher, 0, 30, teacher_mix=0.3)[0] == np.eye(7)[6]).all()
+    assert (
+        window_target(no_teacher, 0, 30, TargetOptions(teacher_mix=0.3))[0] == np.eye(7)[6]
+    ).all()
     crops = random_crops([still], 30, 2, np.random.default_rng(0), NormalisationSpec(),
                          targets=TrainConfig(teacher_mix=0.3).targets)  # fmt: skip
     assert np.allclose(crops.targets, target)

@@ -62,6 +62,9 @@ class TrainConfig:
     # A human-labelled clip that also has the teacher's view is taught (1 - this) x its label
     # + this x the teacher's probabilities (distillation; 0 = its label alone).
     teacher_mix: float = 0.0
+    # > 0: teacher-labelled windows below min_teacher_confidence are taught (1 - this) x the
+    # teacher's mean + this x neutral, at weight min_teacher_confidence, not left out
+    unsure_neutral: float = 0.0
     eval_hop: int = 15
     seed: int = 42
     augment: AugmentOptions = field(default_factory=AugmentOptions)
@@ -79,6 +82,8 @@ class TrainConfig:
             raise InputError(f"arch {self.arch!r} must be one of {', '.join(ARCHITECTURES)}")
         if not 0.0 <= self.teacher_mix <= 1.0:
             raise InputError(f"teacher mix {self.teacher_mix} must be between 0 and 1")
+        if not 0.0 <= self.unsure_neutral <= 1.0:
+            raise InputError(f"unsure neutral {self.unsure_neutral} must be between 0 and 1")
         if self.ensemble < 1:
             raise InputError(f"ensemble {self.ensemble} must be at least 1")
         if self.average_epochs < 0:
@@ -93,7 +98,7 @@ class TrainConfig:
         """How training windows get their targets (windows.py)."""
         from .windows import TargetOptions
 
-        return TargetOptions(self.min_teacher_confidence, self.teacher_mix)
+        return TargetOptions(self.min_teacher_confidence, self.teacher_mix, self.unsure_neutral)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -24,7 +24,7 @@ import numpy as np
 
 from edge_runtime.features.normalise import NUM_FEATURES, NormalisationSpec, normalise_window
 from edge_runtime.features.windowing import make_windows, window_from_span
-from edge_runtime.labels import NUM_CLASSES
+from edge_runtime.labels import LABELS, NUM_CLASSES
 
 from .augment import NO_AUGMENT, AugmentOptions, augment_window
 from .data import NO_LABEL, Clip
@@ -40,6 +40,9 @@ class TargetOptions:
 
     min_confidence: float = 0.0  # teacher-labelled windows whose mean top is lower: no target
     teacher_mix: float = 0.0  # share of the teacher's view in a human-labelled clip's target
+    # > 0: those unsure windows are taught (1 - this) x the teacher's mean + this x neutral,
+    # at weight min_confidence, instead of being left out (talking with no clear expression)
+    unsure_neutral: float = 0.0
 
 
 @dataclass
@@ -111,23 +114,30 @@ def teacher_mean(clip: Clip, start: int, stop: int) -> np.ndarray | None:
 
 
 def window_target(
-    clip: Clip, start: int, stop: int, min_confidence: float = 0.0, teacher_mix: float = 0.0
+    clip: Clip, start: int, stop: int, targets: TargetOptions = TargetOptions()
 ) -> tuple[np.ndarray, float] | None:
     """(target probabilities, sample weight) of frames [start, stop) of `clip`; None = no target.
 
     A teacher-labelled window whose target's top probability is below `min_confidence` has
-    no target: an unsure teacher's mean (talking read as 40% anger) teaches the wrong thing.
-    A human label is one-hot, mixed with the teacher's view by `teacher_mix` where it has one.
+    no target: an unsure teacher's mean (talking read as 40% anger) teaches the wrong thing;
+    with `unsure_neutral` it is pulled towards neutral instead. A human label is one-hot,
+    mixed with the teacher's view by `teacher_mix` where it has one.
     """
     if clip.info.label != NO_LABEL:
         label = np.eye(NUM_CLASSES)[clip.info.label]
-        teacher = teacher_mean(clip, start, stop) if teacher_mix else None
+        teacher = teacher_mean(clip, start, stop) if targets.teacher_mix else None
         if teacher is None:
             return label, 1.0
-        return (1.0 - teacher_mix) * label + teacher_mix * teacher, 1.0
+        return (1.0 - targets.teacher_mix) * label + targets.teacher_mix * teacher, 1.0
     mean = teacher_mean(clip, start, stop)
-    if mean is None or mean.max() < min_confidence:
+    if mean is None:
         return None
+    if mean.max() < targets.min_confidence:
+        if not targets.unsure_neutral:
+            return None
+        neutral = np.eye(NUM_CLASSES)[LABELS.index("neutral")]
+        share = targets.unsure_neutral
+        return (1.0 - share) * mean + share * neutral, targets.min_confidence
     return mean, float(mean.max())
 
 
@@ -157,9 +167,7 @@ def random_crops(
                 if clip.still
                 else clip.points[start : start + window]
             )
-            target = window_target(
-                clip, start, start + window, targets.min_confidence, targets.teacher_mix
-            )
+            target = window_target(clip, start, start + window, targets)
             if target is None:
                 continue
             talks = clip.still and motion is not None and len(motion) > 0

@@ -193,6 +193,16 @@ def train(
             "Measured worse on validation people (README, levers).",
         ),
     ] = 0.0,
+    unsure_neutral: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Teacher-labelled windows below --min-teacher-confidence are taught (1 - "
+            "this) x the teacher's view + this x neutral, at that weight, instead of being "
+            "left out (talking with no clear expression; 0 = off).",
+        ),
+    ] = 0.0,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     window: Annotated[
         int,
@@ -277,6 +287,7 @@ def train(
         video_windows=video_windows,
         min_teacher_confidence=min_teacher_confidence,
         teacher_mix=teacher_mix,
+        unsure_neutral=unsure_neutral,
         patience=patience,
         average_epochs=average_epochs,
         arch=arch.value,
