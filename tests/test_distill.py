@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import needs_tf
+from conftest import needs_tf, run_cli
 
 from edge_emo.train.augment import AugmentOptions
 from edge_runtime.errors import InputError
@@ -123,6 +123,13 @@ def test_heldout_scorer_counts_teacher_agreement_and_person_labels(tmp_path):
     assert score(timelines, labelled, person, only=["v", "w2"])["teacher"]["n"] == 4
     with pytest.raises(InputError, match="--videos x\\*: matches no video"):
         score(timelines, labelled, person, only=["x*"])
+    # `edge-emo score` is the same scorer on the command line, with its report folder.
+    cli = run_cli("score", str(timelines), str(labelled), "--seconds", str(person),
+                  "--videos", "w*", "-o", str(tmp_path / "report"))  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    assert "teacher agreement (seconds with teacher top >= 0.6): 1.000 on 2 seconds" in cli.stdout
+    assert "person-labelled seconds: accuracy 1.000 on 1" in cli.stdout
+    assert json.loads((tmp_path / "report" / "heldout-video.json").read_text())["videos"] == 1
     (timelines / "w2.emotions.json").unlink()
     # A video without a timeline: one line and exit 2, as with `edge-emo` itself.
     (timelines / "v.emotions.json").unlink()
@@ -130,6 +137,11 @@ def test_heldout_scorer_counts_teacher_agreement_and_person_labels(tmp_path):
                              str(labelled)], capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 2 and "v.emotions.json: no timeline" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    cli = run_cli("score", str(timelines), str(labelled))
+    assert cli.returncode == 2 and cli.stderr.strip().splitlines() == [
+        f"edge-emo: error: {timelines / 'v.emotions.json'}: no timeline (run `edge-emo run` on "
+        "the held-out videos)"
+    ]
 
 
 def test_grouped_bootstrap_resamples_videos_not_seconds():

@@ -11,7 +11,8 @@ got no answer) and are left out of teacher agreement (the teacher saw no face ei
 Each figure carries a 95% interval from resampling whole videos (`metrics.grouped_bootstrap_interval`):
 with a few dozen seconds from a dozen videos, that spread is part of the figure.
 
-    python -m edge_emo.train.heldout TIMELINES_DIR LABELLED_DIR --seconds seconds.csv -o REPORT_DIR
+    edge-emo score TIMELINES_DIR LABELLED_DIR --seconds seconds.csv -o REPORT_DIR
+    python -m edge_emo.train.heldout ...   # the same, as the rebuild scripts call it
     ... --videos 'latentsync-*,dfrf-*'   # only those videos (shell-style patterns), e.g. one batch
 """
 

@@ -9,8 +9,7 @@ and laid side by side, a row a second, a few rows a page:
 - `<name>-<page>.png`: the pages (`name` as `edge-emo label` names the video's clip);
 - `seconds.csv`: `video,second,label,note`, a row for every second on a sheet, label
   empty. The person fills in the label of the unambiguous seconds and leaves the rest
-  empty (looked at, not labelled); `python -m edge_emo.train.heldout ... --seconds` scores
-  the filled rows. Rows already in the file are kept as they are: sheets made again, or
+  empty (looked at, not labelled); `edge-emo score ... --seconds` scores the filled rows. Rows already in the file are kept as they are: sheets made again, or
   for more videos, never lose a label.
 """
 

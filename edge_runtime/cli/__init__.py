@@ -2,8 +2,8 @@
 fleets and benchmarks; one module per command group.
 
 The runtime commands (`extract`, `run`, `listen`, `service`, `benchmark`, `info`) need only the base
-install; `synth`, `train`, `label`, `sheets`, `evaluate` and `convert` come from the `[train]` extra
-and are imported only when called, so the edge runtime never loads TensorFlow.
+install; `synth`, `train`, `label`, `sheets`, `score`, `evaluate` and `convert` come from the
+`[train]` extra and are imported only when called, so the edge runtime never loads TensorFlow.
 """
 
 from __future__ import annotations

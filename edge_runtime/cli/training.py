@@ -1,5 +1,5 @@
 """Training-side commands (`[train]` extra, imported only when called): `synth`, `train`,
-`label`, `sheets`, `evaluate`, `convert`."""
+`label`, `sheets`, `score`, `evaluate`, `convert`."""
 
 from __future__ import annotations
 
@@ -373,10 +373,48 @@ def sheets(
     rows: Annotated[int, typer.Option(min=1, help="Seconds per sheet.")] = 5,
 ) -> None:
     """Contact sheets for labelling seconds by eye: three face crops a second, and a
-    seconds.csv to fill in (scored by `python -m edge_emo.train.heldout --seconds`)."""
+    seconds.csv to fill in (`edge-emo score --seconds` scores it)."""
     sheets_mod = train_module("train.sheets")
     options = sheets_mod.SheetOptions(every=every, rows_per_page=rows)
     sheets_mod.sheets_command(videos, output, options)
+
+
+@app.command()
+@handle_errors
+def score(
+    timelines: Annotated[
+        Path, typer.Argument(help="Folder of <video>.emotions.json written by `edge-emo run`.")
+    ],
+    labelled: Annotated[
+        Path,
+        typer.Argument(help="Folder `edge-emo label` wrote for the same videos (the teacher)."),
+    ],
+    seconds: Annotated[
+        Path | None,
+        typer.Option(help="A person's labels: seconds.csv (`edge-emo sheets` writes one)."),
+    ] = None,
+    min_teacher: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Teacher seconds count from this mean top up."),
+    ] = 0.6,
+    videos: Annotated[
+        str | None,
+        typer.Option(help="Only these videos: comma-separated shell-style patterns ('eamm-*')."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Report folder: JSON and a confusion-matrix PNG."),
+    ] = None,
+    model_name: Annotated[str, typer.Option(help="The model's name on the plot.")] = "model",
+) -> None:
+    """Score `edge-emo run` timelines per second: agreement with the teacher, and accuracy
+    and per-class F1 on a person's labels, each with a 95% interval over videos."""
+    heldout = train_module("train.heldout")
+    only = [p for p in videos.split(",") if p] if videos else None
+    report = heldout.score(timelines, labelled, seconds, min_teacher, only)
+    if output is not None:
+        heldout.write_report(report, output, model_name)
+    typer.echo("\n".join(heldout.summary_lines(report)))
 
 
 @app.command()
