@@ -95,9 +95,9 @@ declare -A variants=(
     [E3PN1.5I]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --identity 0.5 | --class-prior neutral=1.5"
     # every still moved to the video's face shape (train/align.py; split 36, 2026-12-01 21:20)
     [E3PN1.5A]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --align-stills | --class-prior neutral=1.5"
-    # each network the mean of its last 10 epochs' weights (SWA; split 36, 2026-12-01 23:51 rule)
+    # each network the mean of its last 10 epochs' weights (SWA; split 36, 2026-12-02 00:13: not kept)
     [E3PN1.5W]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --average-epochs 10 | --class-prior neutral=1.5"
-    # unsure teacher windows taught mostly neutral instead of left out (split 36, 2026-12-02 00:19 rule)
+    # unsure teacher windows taught mostly neutral instead of left out (split 36, 2026-12-02 00:45: not kept)
     [E3PN1.5U]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --unsure-neutral 0.5 | --class-prior neutral=1.5"
 )
 
