@@ -81,6 +81,18 @@ def test_sheets_command_on_real_video_crops_faces_and_keeps_labels_when_run_agai
     assert "face_clip,10,happiness,laugh" in (out / "seconds.csv").read_text().splitlines()
 
 
+def test_sheets_find_a_face_too_small_for_the_whole_frame(tmp_path):
+    """The bundled clip shrunk into a corner of a 1280x720 frame: found as `run` finds it."""
+    from edge_emo.benchmarks.zoom_cost import write
+
+    video = tmp_path / "far.mp4"
+    write(FACE_CLIP, 0.3, video, 24)
+    result = run_cli("sheets", str(video), "-o", str(tmp_path / "sheets"))
+    assert result.returncode == 0, result.stderr
+    assert "far.mp4: 1 second on 1 sheet (far-NN.png), a face in 3 of 3 frames" in result.stdout
+    assert cv2.imread(str(tmp_path / "sheets" / "far-01.png")).shape == (240, 3 * 240 + 8, 3)
+
+
 def test_sheets_bad_input_is_one_line_and_exit_2(tmp_path):
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")

@@ -3,8 +3,8 @@
 A person labels a held-out second only when its expression is unambiguous in frames taken
 across it (train/labels/README.md). For each chosen second `t` of a video (the timeline's
 second: source time [t, t+1)), the frames nearest to t + 0.2, 0.5 and 0.8 s are cropped
-to the face (MediaPipe's points, IMAGE mode; the whole frame, marked, where none is found)
-and laid side by side, a row a second, a few rows a page:
+to the face (found as `edge-emo run` finds it, small faces too; the whole frame, marked,
+where none is found) and laid side by side, a row a second, a few rows a page:
 
 - `<name>-<page>.png`: the pages (`name` as `edge-emo label` names the video's clip);
 - `seconds.csv`: `video,second,label,note`, a row for every second on a sheet, label
@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,12 @@ import numpy as np
 
 from edge_runtime.atomic import write_bytes, write_text
 from edge_runtime.errors import InputError
-from edge_runtime.face_landmarks import FaceLandmarker, FaceLandmarkerOptions, RunningMode
+from edge_runtime.face_landmarks import (
+    FaceLandmarker,
+    FaceLandmarkerOptions,
+    FaceObservation,
+    RunningMode,
+)
 from edge_runtime.sources.video import VideoFrame, load_cv2, read_video
 
 from .label import clip_name
@@ -85,12 +91,13 @@ class FramePicker:
 
 
 def face_tile(
-    image: np.ndarray, landmarker: FaceLandmarker, options: SheetOptions
+    frame: VideoFrame, find: Callable[[VideoFrame], FaceObservation | None], options: SheetOptions
 ) -> tuple[np.ndarray, bool]:
-    """A square of the frame around its face, `tile` pixels high; else the whole frame
-    at that height, marked "no face". Returns (tile, face found)."""
+    """A square of the frame around the face `find` finds, `tile` pixels high; else the
+    whole frame at that height, marked "no face". Returns (tile, face found)."""
     cv2 = load_cv2()
-    face = landmarker.detect(VideoFrame(0, 0.0, image))
+    image = frame.image
+    face = find(frame)
     if face is not None:
         crop = crop_face(image, face_crop_box(face.mesh, options.margin, image.shape))
         return cv2.resize(crop, (options.tile, options.tile), interpolation=cv2.INTER_AREA), True
@@ -138,10 +145,15 @@ class SheetResult:
 
 
 def write_sheets(
-    video: Path, out_dir: Path, name: str, landmarker: FaceLandmarker, options: SheetOptions
+    video: Path,
+    out_dir: Path,
+    name: str,
+    find: Callable[[VideoFrame], FaceObservation | None],
+    options: SheetOptions,
 ) -> SheetResult:
     """The sheets of one video. Frames are decoded once, in order, and only the nearest
-    to each offset are kept, so a long or large video needs little memory."""
+    to each offset are kept, so a long or large video needs little memory; `find` sees
+    the picked frames in order."""
     cv2 = load_cv2()
     rows: list[tuple[int, np.ndarray]] = []
     faces = 0
@@ -152,14 +164,14 @@ def write_sheets(
         if picked is None:
             return
         tiles = []
-        for image in picked[1]:
-            tile, found = face_tile(image, landmarker, options)
+        for frame in picked[1]:
+            tile, found = face_tile(frame, find, options)
             tiles.append(tile)
             faces += found
         rows.append((picked[0], sheet_row(picked[0], tiles)))
 
     for frame in read_video(video):
-        add(picker.push(frame.timestamp_s, frame.image))
+        add(picker.push(frame.timestamp_s, frame))
     add(picker.flush())
     pages = []
     for start in range(0, len(rows), options.rows_per_page):
@@ -220,18 +232,22 @@ def sheets_command(
     out_dir.mkdir(parents=True, exist_ok=True)
     names: dict[str, dict] = {}
     results = []
-    landmarker_options = FaceLandmarkerOptions(running_mode=RunningMode.IMAGE, zoom=None)
-    with FaceLandmarker.create(landmarker_options) as landmarker:
-        for video in files:
-            name = clip_name(video, names)
-            names[name] = {"video": str(video)}
-            result = write_sheets(video, out_dir, name, landmarker, options)
-            results.append(result)
-            log(
-                f"{video}: {_count(len(result.seconds), 'second')} on "
-                f"{_count(len(result.pages), 'sheet')} ({name}-NN.png), a face in "
-                f"{result.face_tiles} of {len(result.seconds) * len(options.offsets)} frames"
-            )
+    whole = FaceLandmarkerOptions(running_mode=RunningMode.IMAGE, zoom=None)
+    for video in files:
+        name = clip_name(video, names)
+        names[name] = {"video": str(video)}
+        # Each picked frame is looked at on its own (IMAGE mode: frames seconds apart are
+        # not tracked well), and where that finds no face, as `edge-emo run` looks (VIDEO
+        # mode, whose zoom finds faces too small for the whole frame).
+        with FaceLandmarker.create(whole) as alone, FaceLandmarker.create() as running:
+            find = lambda frame: alone.detect(frame) or running.detect(frame)  # noqa: E731
+            result = write_sheets(video, out_dir, name, find, options)
+        results.append(result)
+        log(
+            f"{video}: {_count(len(result.seconds), 'second')} on "
+            f"{_count(len(result.pages), 'sheet')} ({name}-NN.png), a face in "
+            f"{result.face_tiles} of {len(result.seconds) * len(options.offsets)} frames"
+        )
     added = merge_template(out_dir / "seconds.csv", results)
     log(f"{out_dir / 'seconds.csv'}: {added} rows added; fill in the unambiguous seconds' labels")
     return results
