@@ -39,6 +39,14 @@ def test_template_rows_are_added_and_existing_labels_are_never_lost(tmp_path):
     with open(path, newline="") as handle:
         rows = [tuple(r.values()) for r in csv.DictReader(handle)]
     assert rows == [("v", "0", "happiness", "broad smile"), ("v", "5", "", ""), ("w", "0", "", "")]
+    # a column the person added, and a file without the note column, are kept as they are
+    path.write_text("video,second,label,who\nv,0,happiness,ann\n")
+    assert merge_template(path, [first]) == 1
+    assert path.read_text().splitlines() == [
+        "video,second,label,who,note",
+        "v,0,happiness,ann,",
+        "v,5,,,",
+    ]
 
 
 def test_heldout_scorer_skips_seconds_left_unlabelled_and_refuses_unknown_labels(tmp_path):

@@ -187,18 +187,27 @@ def write_sheets(
 
 def read_seconds_rows(path: Path) -> list[dict]:
     """The rows of a seconds.csv as they are (empty list when there is no file)."""
+    return _read_table(path)[1]
+
+
+def _read_table(path: Path) -> tuple[list[str], list[dict]]:
+    """(header, rows) of a CSV file; ([], []) when there is none."""
     if not path.is_file():
-        return []
+        return [], []
     try:
-        return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+        reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+        rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from None
+    return list(reader.fieldnames or []), rows
 
 
 def merge_template(path: Path, results: list[SheetResult]) -> int:
     """Add a blank row for every second on the sheets that `path` has no row for; every
-    existing row stays as it is. Returns the number of rows added."""
-    rows = read_seconds_rows(path)
+    existing row stays as it is, columns of a person's own included. Returns the number of
+    rows added."""
+    header, rows = _read_table(path)
+    fields = header + [k for k in SECONDS_HEADER if k not in header]
     have = {(r.get("video"), str(r.get("second"))) for r in rows}
     added = [
         {"video": r.name, "second": str(t), "label": "", "note": ""}
@@ -207,12 +216,10 @@ def merge_template(path: Path, results: list[SheetResult]) -> int:
         if (r.name, str(t)) not in have
     ]
     buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=SECONDS_HEADER, extrasaction="ignore", lineterminator="\n"
-    )
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows + added:
-        writer.writerow({k: row.get(k) or "" for k in SECONDS_HEADER})
+        writer.writerow({k: row.get(k) or "" for k in fields})
     write_text(path, buffer.getvalue())
     return len(added)
 
