@@ -75,7 +75,7 @@ done
 # 5. Held-out real video (never trained on): `edge-emo run` as a user would, scored per second
 #    against the teacher and against the seconds a person labelled (train/labels/heldout-seconds.csv).
 shopt -s nullglob
-for f in "$sources"/videos/*/*.mp4 "$sources"/videos/*/*.mov; do
+for f in "$sources"/videos/*/*.{mp4,mov,avi,wmv}; do
     ln -sf "$(realpath "$f")" "$work/heldout-videos/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
 edge-emo label "$work/heldout-videos" -o "$work/heldout-labelled"
