@@ -190,6 +190,18 @@ def parse_class_prior(items: list[str], labels: list[str]) -> dict[str, float]:
     return prior
 
 
+def parse_reject(below: float | None, to: str, labels: list[str]) -> dict[str, float | str]:
+    """--reject-below T (--reject-to LABEL) -> the sidecar's `reject`; {} when not asked."""
+    if below is None:
+        return {}
+    if not 0 < below < 1 or to not in labels:
+        raise InputError(
+            f"--reject-below {below} --reject-to {to}: expected a probability in (0, 1) and a "
+            f"label of the model ({', '.join(labels)})"
+        )
+    return {"below": below, "to": to}
+
+
 def convert_command(
     model_path: Path,
     data_dir: Path,
@@ -201,6 +213,8 @@ def convert_command(
     calm: str = "drop",
     representative: int = REPRESENTATIVE_WINDOWS,
     class_prior: list[str] | None = None,
+    reject_below: float | None = None,
+    reject_to: str = "neutral",
     baseline: bool = False,
     log=None,
 ) -> tuple[Path, GateReport]:
@@ -208,6 +222,8 @@ def convert_command(
 
     `class_prior` ("neutral=1.5", ...) goes into the sidecar: the runtime multiplies every
     window's probabilities by it (the gates compare the model's own outputs, without it).
+    `reject_below` (with `reject_to`) goes there too: each second whose top probability is
+    below it, and whose top is not `reject_to`, reads `reject_to` (`timeline.reject_unsure`).
     `baseline` names the per-person running baseline (`features/baseline.py`) in the
     sidecar's normalisation; the runtime applies it, the gates do not (windows of stills
     have no person history).
@@ -231,6 +247,7 @@ def convert_command(
         )
     config = TrainConfig.from_dict(meta.extra["train_config"])
     prior = parse_class_prior(class_prior or [], meta.labels)
+    reject = parse_reject(reject_below, reject_to, meta.labels)
     output = output or model_path.with_name(f"{model_path.stem}-{quant}.tflite")
     if output.suffix != ".tflite":
         raise InputError(f"{output}: the output must end in .tflite")
@@ -325,6 +342,7 @@ def convert_command(
         | {"graph": graph_name(config, quant)},
         training_data=meta.training_data,
         class_prior=prior,
+        reject=reject,
         evaluation={
             **meta.evaluation,
             "conversion": {

@@ -66,6 +66,8 @@ def timeline_header(
         header["model"]["licence"] = meta.training_data["licence"]
     if meta.class_prior:  # the probabilities below already carry it
         header["model"]["class_prior"] = dict(meta.class_prior)
+    if meta.reject:  # each second's top reads `to` where the model is unsure (probs unchanged)
+        header["model"]["reject"] = dict(meta.reject)
     if meta.synthetic:
         header["notice"] = (
             "The model was trained on SYNTHETIC prototype expressions, not real faces or RAVDESS."

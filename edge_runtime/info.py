@@ -79,6 +79,8 @@ def print_info() -> None:
         members = meta.extra.get("train_config", {}).get("ensemble", 1)
         traits = f", {members} networks averaged" if members > 1 else ""
         traits += "".join(f", {k} x{v:g}" for k, v in meta.class_prior.items())
+        if rule := meta.reject_rule():  # the reject option: an unsure second reads its label
+            traits += f", {rule[1]} when top < {rule[0]:g}"
         traits += f", landmarks {meta.normalisation.landmarks}"  # its 478->68 table
         console.print(
             f"  {name}: {meta.format} {meta.quantisation.get('mode')}{traits}, {size}, labels {len(meta.labels)}, "

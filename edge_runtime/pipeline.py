@@ -26,7 +26,7 @@ from edge_runtime.features.resample import Resampler
 from edge_runtime.features.windowing import Window, WindowStream
 from edge_runtime.model.classifier import ClassifierOptions, EmotionClassifier
 from edge_runtime.sources.video import VideoFrame
-from edge_runtime.timeline import Mode, SecondEntry, Smoother, TimelineAssembler
+from edge_runtime.timeline import Mode, SecondEntry, Smoother, TimelineAssembler, reject_unsure
 from edge_runtime.tracking import TrackerOptions
 
 
@@ -167,6 +167,7 @@ class FaceStream:
             meta.labels, meta.fps, meta.window, options.mode, first_frame
         )
         self.smoother = Smoother(options.smoothing) if options.smoothing else None
+        self.reject = meta.reject_rule()
         norm = meta.normalisation
         self.baseline = RunningBaseline.create(norm.baseline, norm.mean)
 
@@ -195,4 +196,10 @@ class FaceStream:
         return self.timeline.pop_ready()
 
     def _smoothed(self, entries: list[SecondEntry]) -> list[SecondEntry]:
-        return [self.smoother(e) for e in entries] if self.smoother else entries
+        """Each finished second as it is read: smoothed (live, if asked), then the model's
+        reject option (its sidecar's `reject`), if it has one."""
+        if self.smoother:
+            entries = [self.smoother(e) for e in entries]
+        if self.reject:
+            entries = [reject_unsure(e, *self.reject) for e in entries]
+        return entries

@@ -160,6 +160,18 @@ class TimelineAssembler:
         )
 
 
+def reject_unsure(entry: SecondEntry, below: float, to: str) -> SecondEntry:
+    """A reject option (Chow's rule, with `to` as the reading when the model is unsure): a
+    second whose top label is not `to` and whose top probability is below `below` reads `to`.
+
+    Its probabilities stay the model's, so the rejected label is still there to see; `top`
+    and `confidence` become `to` and its probability. The model's sidecar names the rule.
+    """
+    if entry.face and entry.probs and entry.top != to and entry.confidence < below:
+        entry.top, entry.confidence = to, entry.probs[to]
+    return entry
+
+
 class Smoother:
     """Exponential smoothing of a live timeline: p = alpha * new + (1 - alpha) * previous.
 

@@ -89,6 +89,8 @@ def test_info_reports_backend_and_models():
     assert (f"int8, {members} networks averaged," in shown) == (members > 1), shown
     for label, weight in meta.class_prior.items():  # and a class prior, if it has one
         assert f", {label} x{weight:g}," in shown, shown
+    if meta.reject:  # and its reject option
+        assert f", {meta.reject['to']} when top < {meta.reject['below']:g}," in shown, shown
     assert f", landmarks {meta.normalisation.landmarks}," in shown, shown  # its 478->68 table
 
 

@@ -37,6 +37,7 @@ def check_timeline(doc: dict, path) -> None:
     assert "non-commercial" in doc["model"]["licence"]
     meta = load_metadata(default_model_path())
     assert doc["model"].get("class_prior", {}) == meta.class_prior  # what the probs carry
+    assert doc["model"].get("reject", {}) == meta.reject  # how an unsure second reads
     assert doc["window"]["frames"] == meta.window  # 30: 1 s
     assert doc["window"]["fps"] == 30
     seconds = doc["seconds"]
@@ -49,7 +50,10 @@ def check_timeline(doc: dict, path) -> None:
                 1.0, abs=1e-5
             )
             assert all(0 <= p <= 1 for p in probs.values())
-            assert s["top"] == max(probs, key=probs.get) and s["confidence"] == probs[s["top"]]
+            most = max(probs, key=probs.get)
+            if meta.reject and most != meta.reject["to"] and probs[most] < meta.reject["below"]:
+                most = meta.reject["to"]  # unsure: the reject option's reading
+            assert s["top"] == most and s["confidence"] == probs[s["top"]]
         else:
             assert s["probs"] is None and s["top"] is None
 

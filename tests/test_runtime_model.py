@@ -51,6 +51,11 @@ def test_metadata_round_trip_and_hash(tmp_path):
         ({"schema_version": 99}, "schema_version"),
         ({"class_prior": {"b": 2.0}}, "class_prior"),
         ({"class_prior": {"a": 0}}, "class_prior"),
+        ({"reject": {"below": 1.5, "to": "a"}}, "reject"),
+        ({"reject": {"below": 0.4, "to": "b"}}, "reject"),
+        ({"reject": {"below": 0.4}}, "reject"),
+        ({"reject": {"below": "0.4", "to": "a"}}, "reject"),
+        ({"reject": 0.4}, "reject"),
     ],
 )
 def test_invalid_metadata_is_refused(tmp_path, change, message):

@@ -7,7 +7,7 @@ import pytest
 
 from edge_runtime.features.windowing import Window
 from edge_runtime.labels import LABELS
-from edge_runtime.timeline import Smoother, TimelineAssembler
+from edge_runtime.timeline import SecondEntry, Smoother, TimelineAssembler, reject_unsure
 
 ONE_HOT = np.eye(len(LABELS))
 
@@ -79,3 +79,31 @@ def test_smoother_halves_old_evidence_and_resets_without_face():
     assert second.probs["happiness"] == pytest.approx(0.5) and second.probs[
         "anger"
     ] == pytest.approx(0.5)
+
+
+def second(probs: list[float] | None) -> SecondEntry:
+    """A finished second with these probabilities (label order), as the assembler makes it."""
+    if probs is None:
+        return SecondEntry(0, False, None, None, None, 0, 30, 0)
+    top = int(np.argmax(probs))
+    return SecondEntry(
+        0, True, dict(zip(LABELS, probs, strict=True)), LABELS[top], probs[top], 30, 30, 2
+    )
+
+
+def test_an_unsure_second_reads_the_reject_label_and_keeps_its_probabilities():
+    """The reject option: a top class under the threshold reads `to`, with `to`'s own
+    probability as the confidence; a sure top, a top that already is `to`, and a second
+    without a face are left as they are."""
+    unsure = [0.2, 0.05, 0.3, 0.25, 0.1, 0.05, 0.05]  # sadness 0.30 on top
+    entry = reject_unsure(second(unsure), 0.4, "neutral")
+    assert (entry.top, entry.confidence) == ("neutral", 0.2)
+    assert list(entry.probs.values()) == unsure  # the model's reading stays visible
+    sure = [0.1, 0.05, 0.45, 0.2, 0.1, 0.05, 0.05]
+    assert reject_unsure(second(sure), 0.4, "neutral").top == "sadness"
+    at = [0.1, 0.05, 0.4, 0.25, 0.1, 0.05, 0.05]  # exactly at the threshold: kept
+    assert reject_unsure(second(at), 0.4, "neutral").top == "sadness"
+    neutral = [0.3, 0.1, 0.2, 0.2, 0.1, 0.05, 0.05]
+    assert reject_unsure(second(neutral), 0.4, "neutral").confidence == 0.3
+    assert reject_unsure(second(unsure), 0.4, "anger").top == "anger"  # any label may be `to`
+    assert reject_unsure(second(None), 0.4, "neutral").top is None

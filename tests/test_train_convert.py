@@ -145,7 +145,8 @@ def test_failed_quality_gate_writes_nothing(tmp_path, tiny_model, synth_dir):
 def test_convert_records_a_class_prior_and_refuses_a_malformed_one(tmp_path, tiny_model, synth_dir):
     """`convert --class-prior neutral=1.5` lands in the sidecar (the runtime applies it); a
     label the model lacks or a weight that is not positive is a one-line error, nothing written.
-    `--baseline` names the per-person running baseline there the same way."""
+    `--reject-below` (the reject option) and `--baseline` (the per-person running baseline)
+    are recorded there the same way."""
     out = tmp_path / "m.tflite"
     common = [str(tiny_model), "-d", str(synth_dir), "--quant", "float32", "--min-agreement", "0",
               "--max-drop", "100", "-o", str(out)]  # fmt: skip
@@ -162,6 +163,14 @@ def test_convert_records_a_class_prior_and_refuses_a_malformed_one(tmp_path, tin
     assert result.returncode == 0, result.stderr[-2000:]
     assert load_metadata(out).class_prior == {"neutral": 1.5, "fear": 0.5}
     assert load_metadata(out).normalisation.baseline is None  # off unless asked
+    assert load_metadata(out).reject == {}  # so is the reject option
+    for bad in (["--reject-below", "1.2"], ["--reject-below", "0.4", "--reject-to", "calm"]):
+        result = run_cli("convert", *common[:-1], str(tmp_path / "r.tflite"), *bad)
+        assert result.returncode == 2 and "--reject-below" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and not (tmp_path / "r.tflite").exists()
+    result = run_cli("convert", *common, "--reject-below", "0.4")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert load_metadata(out).reject == {"below": 0.4, "to": "neutral"}
     with_baseline = tmp_path / "b.tflite"
     result = run_cli("convert", *common[:-1], str(with_baseline), "--baseline")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -475,6 +475,17 @@ def convert(
             "(a prior-shift correction, e.g. neutral=1.5), recorded in the sidecar."
         ),
     ] = None,
+    reject_below: Annotated[
+        float | None,
+        typer.Option(
+            help="A reject option: each second whose most probable class has a probability "
+            "below this, and is not --reject-to, reads --reject-to (its probabilities are "
+            "kept), recorded in the sidecar. The default model uses 0.4 (README, levers).",
+        ),
+    ] = None,
+    reject_to: Annotated[
+        str, typer.Option(help="The class an unsure second reads (with --reject-below).")
+    ] = "neutral",
     baseline: Annotated[
         bool,
         typer.Option(
@@ -495,5 +506,7 @@ def convert(
         max_drop=max_drop,
         calm=calm.value,
         class_prior=class_prior,
+        reject_below=reject_below,
+        reject_to=reject_to,
         baseline=baseline,
     )

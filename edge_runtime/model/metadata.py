@@ -44,6 +44,9 @@ class ModelMetadata:
     # Per-label multipliers on every window's probabilities before they are renormalised: a
     # prior-shift correction chosen on validation people (labels not named keep 1).
     class_prior: dict[str, float] = field(default_factory=dict)
+    # A reject option ({"below": T, "to": label}): a second whose most probable label is not
+    # `to` and has a probability below T reads `to` (its probabilities unchanged); {} = off.
+    reject: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
     created: str = ""
     schema_version: int = SCHEMA_VERSION
@@ -59,6 +62,12 @@ class ModelMetadata:
         if not self.class_prior:
             return None
         return np.array([self.class_prior.get(label, 1.0) for label in self.labels])
+
+    def reject_rule(self) -> tuple[float, str] | None:
+        """`reject` as (below, to), or None when there is none."""
+        if not self.reject:
+            return None
+        return float(self.reject["below"]), str(self.reject["to"])
 
     @property
     def training_data_summary(self) -> str:
@@ -90,6 +99,7 @@ class ModelMetadata:
                 training_data=dict(data.get("training_data", {})),
                 evaluation=dict(data.get("evaluation", {})),
                 class_prior={str(k): float(v) for k, v in data.get("class_prior", {}).items()},
+                reject=data.get("reject") or {},  # checked in validate()
                 sha256=str(data.get("sha256", "")),
                 created=str(data.get("created", "")),
                 schema_version=version,
@@ -119,8 +129,25 @@ class ModelMetadata:
             problems.append(
                 f"class_prior must map known labels to positive numbers (unknown: {unknown})"
             )
+        if self.reject and not _valid_reject(self.reject, self.labels):
+            problems.append(
+                f'reject must be {{"below": a number in (0, 1), "to": a known label}}, got {self.reject}'
+            )
         if problems:
             raise ModelError(f"{source}: invalid model metadata ({'; '.join(problems)})")
+
+
+def _valid_reject(reject: Any, labels: list[str]) -> bool:
+    if not isinstance(reject, dict):
+        return False
+    below = reject.get("below")
+    return (
+        set(reject) == {"below", "to"}
+        and isinstance(below, (int, float))
+        and not isinstance(below, bool)
+        and 0 < below < 1
+        and reject.get("to") in labels
+    )
 
 
 def sidecar_path(model_path: str | os.PathLike) -> Path:
