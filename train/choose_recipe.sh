@@ -99,6 +99,11 @@ declare -A variants=(
     [E3PN1.5W]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --average-epochs 10 | --class-prior neutral=1.5"
     # unsure teacher windows taught mostly neutral instead of left out (split 36, 2026-12-02 00:45: not kept)
     [E3PN1.5U]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 --unsure-neutral 0.5 | --class-prior neutral=1.5"
+    # a reject option on top: a second whose top class is under T reads neutral (2026-12-02,
+    # measured on SYM's timelines with no retraining: T 0.4 adopted, S36 0.804; 0.3 and 0.5 not)
+    [E3PN1.5T0.3]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --reject-below 0.3"
+    [E3PN1.5T0.4]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --reject-below 0.4"
+    [E3PN1.5T0.5]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --reject-below 0.5"
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.

@@ -62,9 +62,11 @@ edge-emo train "$work/data" -o "$work/emotion-realfaces.keras" --seed 42 --epoch
 #    accuracy); half the calibration windows come from the training video. The sidecar gets a
 #    neutral prior of 1.5 (each window's neutral probability x1.5, renormalised): training
 #    weighs classes for a balanced prior, video is mostly neutral; chosen on the 36-person
-#    validation split (VAL_SPLIT=36 train/choose_recipe.sh), the model card has the rule.
+#    validation split (VAL_SPLIT=36 train/choose_recipe.sh), the model card has the rule. And a
+#    reject option: a second whose top class is under 0.4 (and not neutral) reads neutral, its
+#    probabilities kept (chosen on the same split, 2026-12-02; the card has the rule).
 edge-emo convert "$work/emotion-realfaces.keras" --data "$work/data" --quant int8 -o "$model" \
-    --class-prior neutral=1.5
+    --class-prior neutral=1.5 --reject-below 0.4
 
 # 4. Held-out people, human labels: each source's test people, one report each.
 for part in 'fer-PrivateTest-*' 'ck-S*3,ck-S*8' 'jaffe-KM,jaffe-TM'; do
