@@ -193,6 +193,8 @@ def parse_class_prior(items: list[str], labels: list[str]) -> dict[str, float]:
 def parse_reject(below: float | None, to: str, labels: list[str]) -> dict[str, float | str]:
     """--reject-below T (--reject-to LABEL) -> the sidecar's `reject`; {} when not asked."""
     if below is None:
+        if to != "neutral":  # a label to reject to, but no threshold: say so, do not ignore it
+            raise InputError(f"--reject-to {to} needs --reject-below T as well")
         return {}
     if not 0 < below < 1 or to not in labels:
         raise InputError(

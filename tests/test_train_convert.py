@@ -164,7 +164,11 @@ def test_convert_records_a_class_prior_and_refuses_a_malformed_one(tmp_path, tin
     assert load_metadata(out).class_prior == {"neutral": 1.5, "fear": 0.5}
     assert load_metadata(out).normalisation.baseline is None  # off unless asked
     assert load_metadata(out).reject == {}  # so is the reject option
-    for bad in (["--reject-below", "1.2"], ["--reject-below", "0.4", "--reject-to", "calm"]):
+    for bad in (
+        ["--reject-below", "1.2"],
+        ["--reject-below", "0.4", "--reject-to", "calm"],
+        ["--reject-to", "sadness"],  # a label without a threshold is not silently ignored
+    ):
         result = run_cli("convert", *common[:-1], str(tmp_path / "r.tflite"), *bad)
         assert result.returncode == 2 and "--reject-below" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr and not (tmp_path / "r.tflite").exists()
