@@ -176,7 +176,7 @@ class FaceStream:
         out: list[SecondEntry] = []
         for resampled in self.resampler.push(timestamp_s, points):
             out += self._step(resampled.points)
-        return self._smoothed(out)
+        return self._as_read(out)
 
     def finish(self) -> list[SecondEntry]:
         """The remaining seconds, after the last frame."""
@@ -186,7 +186,7 @@ class FaceStream:
         tail = self.windows.flush()
         if tail is not None:
             self.timeline.add_window(tail, self.pipeline.classify(tail, self.baseline))
-        return self._smoothed(out + self.timeline.finish())
+        return self._as_read(out + self.timeline.finish())
 
     def _step(self, points: np.ndarray | None) -> list[SecondEntry]:
         self.timeline.add_frame(points is not None)
@@ -195,7 +195,7 @@ class FaceStream:
             self.timeline.add_window(window, self.pipeline.classify(window, self.baseline))
         return self.timeline.pop_ready()
 
-    def _smoothed(self, entries: list[SecondEntry]) -> list[SecondEntry]:
+    def _as_read(self, entries: list[SecondEntry]) -> list[SecondEntry]:
         """Each finished second as it is read: smoothed (live, if asked), then the model's
         reject option (its sidecar's `reject`), if it has one."""
         if self.smoother:
