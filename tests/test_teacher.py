@@ -259,3 +259,32 @@ def test_stills_bundle_from_labelled_images(tmp_path):
     assert len(dataset.clips) == 4 and all(c.still for c in dataset.clips)
     assert all(c.soft is not None and c.soft.shape == (1, 7) for c in dataset.clips)
     assert sorted(c.label for c in dataset.clips) == [1, 1, 2, 2]
+
+
+def test_stills_listed_by_a_labels_file_take_its_label_and_person(tmp_path):
+    """Layout csv: sets whose labels are not in their paths (raters' votes); what it cannot
+    use is counted, a malformed file or a labels file with another layout is one line."""
+    from edge_emo.train.stills import list_stills
+
+    root = tmp_path / "faces"
+    root.mkdir()
+    for name in ("a.jpg", "b.jpg", "c.jpg", "d.jpg"):
+        (root / name).write_bytes(b"")  # listing reads names only
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,label,subject,share\nb.jpg,sad,tw-02,0.9\na.jpg,Neutral,tw-01,0.7\n"
+                      "c.jpg,contempt,tw-01,0.6\nd.jpg,bored,tw-02,0.5\ngone.jpg,happy,tw-03,1\n")  # fmt: skip
+    items, skipped = list_stills(root, "csv", labels)
+    assert [(i.path.name, LABELS[i.label], i.subject, i.group) for i in items] == [
+        ("a.jpg", "neutral", "tw-01", "csv"), ("b.jpg", "sadness", "tw-02", "csv")]  # fmt: skip
+    assert skipped == {"contempt (not one of the 7 labels)": 1, "unknown emotion": 1,
+                       "listed file missing": 1}  # fmt: skip
+    with pytest.raises(InputError, match="goes with layout csv"):
+        list_stills(root, "folders", labels)
+    with pytest.raises(InputError, match="goes with layout csv"):
+        list_stills(root, "csv")
+    labels.write_text("path,emotion\na.jpg,sad\n")
+    with pytest.raises(InputError, match="needs the columns file, label, subject"):
+        list_stills(root, "csv", labels)
+    labels.write_text("file,label,subject\nc.jpg,contempt,tw-01\n")
+    with pytest.raises(InputError, match="no labelled images"):
+        list_stills(root, "csv", labels)

@@ -12,11 +12,14 @@ Layouts (how label and person are read from the path):
 - `ckplus48`: `<emotion>/S<subject>_<sequence>_<frame>.png`; person = S<subject>.
 - `jaffe`: `<poser>.<emotion code><n>.<id>.tiff`; person = poser.
 - `folders`: `<emotion>/<file>`; person = the image (each image its own person).
+- `csv`: a labels file (`--labels`) with columns `file,label,subject`, file relative to the root;
+  for sets whose labels are not in their paths (e.g. chosen from raters' votes).
 Emotion folder names are matched through LABEL_NAMES; `contempt` (not one of our 7) is skipped.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import multiprocessing
 import os
@@ -33,7 +36,7 @@ from edge_runtime.errors import InputError
 from edge_runtime.features.landmarks import DEFAULT_MAPPING
 from edge_runtime.labels import LABELS, label_index
 
-LAYOUTS = ("fer2013", "ckplus48", "jaffe", "folders")
+LAYOUTS = ("fer2013", "ckplus48", "jaffe", "folders", "csv")
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
 LABEL_NAMES = {
     "neutral": "neutral", "ne": "neutral",
@@ -60,12 +63,21 @@ class StillItem:
     group: str  # the source's own split, e.g. fer2013's Training / PublicTest / PrivateTest
 
 
-def list_stills(root: Path, layout: str) -> tuple[list[StillItem], Counter]:
+def list_stills(
+    root: Path, layout: str, labels: Path | None = None
+) -> tuple[list[StillItem], Counter]:
     """The labelled images under `root` for `layout`, and counts of what was skipped why."""
     if layout not in LAYOUTS:
         raise InputError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
+    if (layout == "csv") != (labels is not None):
+        raise InputError("a labels file goes with layout csv, and only with it")
     if not root.is_dir():
         raise InputError(f"{root}: no such folder")
+    if layout == "csv":
+        items, skipped = _listed_stills(root, labels)
+        if not items:
+            raise InputError(f"{labels}: no labelled images under {root}")
+        return items, skipped
     items, skipped = [], Counter()
     for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
         name = path.name
@@ -98,6 +110,29 @@ def list_stills(root: Path, layout: str) -> tuple[list[StillItem], Counter]:
         items.append(StillItem(path, label_index(LABEL_NAMES[emotion]), subject, group))
     if not items:
         raise InputError(f"{root}: no labelled images for layout {layout}")
+    return items, skipped
+
+
+def _listed_stills(root: Path, labels: Path) -> tuple[list[StillItem], Counter]:
+    """The images a `file,label,subject` CSV names under `root`, in file order."""
+    try:
+        with open(labels, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InputError(f"{labels}: cannot read the labels file ({error})") from None
+    if rows and not {"file", "label", "subject"} <= set(rows[0]):
+        raise InputError(f"{labels}: needs the columns file, label, subject")
+    items, skipped = [], Counter()
+    for row in sorted(rows, key=lambda r: r["file"]):
+        emotion, path = row["label"].strip().lower(), root / row["file"]
+        if emotion in SKIPPED_LABELS:
+            skipped[f"{emotion} (not one of the 7 labels)"] += 1
+        elif emotion not in LABEL_NAMES:
+            skipped["unknown emotion"] += 1
+        elif not path.is_file():
+            skipped["listed file missing"] += 1
+        else:
+            items.append(StillItem(path, label_index(LABEL_NAMES[emotion]), row["subject"], "csv"))
     return items, skipped
 
 
@@ -153,13 +188,14 @@ def build_stills(
     *,
     teacher_path: Path | None = None,
     source: dict | None = None,
+    labels: Path | None = None,
     workers: int | None = None,
     log=print,
 ) -> dict:
     """Landmark every labelled image under `root`; write `output` (.stills.npz) and its .json."""
     if not output.name.endswith(".stills.npz"):
         raise InputError(f"{output}: a stills bundle must be named NAME.stills.npz")
-    items, skipped = list_stills(root, layout)
+    items, skipped = list_stills(root, layout, labels)
     workers = workers or os.cpu_count() or 1
     chunks = [items[i :: workers * 8] for i in range(workers * 8)]
     context = multiprocessing.get_context("fork")
@@ -194,6 +230,7 @@ def build_stills(
     record = {
         "layout": layout,
         "root": str(root),
+        "labels": str(labels) if labels else None,
         "source": source or {},
         "images": len(kept),
         "people": len({i.subject for i in kept}),
@@ -226,12 +263,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--teacher", type=Path, default=None, help="also record teacher probabilities"
     )
+    parser.add_argument("--labels", type=Path, help="layout csv: file,label,subject per image")
     parser.add_argument("--source", default="{}", help="JSON: repository, commit, licence ...")
     parser.add_argument("-j", "--jobs", type=int, default=0)
     args = parser.parse_args(argv)
     build_stills(
         args.root, args.layout, args.output, teacher_path=args.teacher,
-        source=json.loads(args.source), workers=args.jobs or None,
+        source=json.loads(args.source), labels=args.labels, workers=args.jobs or None,
     )  # fmt: skip
 
 
