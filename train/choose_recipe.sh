@@ -51,8 +51,8 @@ if [ ${#folders[@]} -gt 0 ]; then
     pattern="^($(IFS='|'; echo "${folders[*]}"))/"
     people=$people,$(tail -n +2 train/labels/validation-people.csv | grep -E "$pattern" | cut -d, -f2 | sort -u | paste -sd,)
 fi
-val="fer-PublicTest-*,ck-S*5,jaffe-NA,$people"
-test='fer-PrivateTest-*,ck-S*3,ck-S*8,jaffe-KM,jaffe-TM'
+val="fer-PublicTest-*,ck-S*5,jaffe-NA,tw-*5,$people"
+test='fer-PrivateTest-*,ck-S*3,ck-S*8,jaffe-KM,jaffe-TM,tw-*3,tw-*8'
 base=(--seed 42 --epochs 25 --roll --stride 3 --clip-std 5 --video-windows 3000
       --min-teacher-confidence 0.5 --clips-per-epoch 12000 --crops-per-clip 1 --batch-size 64)
 declare -A variants=(
