@@ -135,9 +135,9 @@ def test_wheel_has_no_generic_top_level_names_and_ships_the_models(tmp_path):
 
 def test_every_recorded_training_video_source_is_labelled_and_people_stay_apart():
     """train/sources.tsv, the people lists and the rebuild script agree: each training video
-    folder is labelled by the rebuild, each listed video lies in a recorded folder, and no
-    person is both a training and a validation person (but the five that recipe choice
-    leaves out of training)."""
+    folder is labelled by the rebuild and each still-image source landmarked by it, each
+    listed video lies in a recorded folder, and no person is both a training and a
+    validation person (but the five that recipe choice leaves out of training)."""
     rows = [
         line.split("\t")
         for line in (REPO / "train" / "sources.tsv").read_text().splitlines()
@@ -151,6 +151,11 @@ def test_every_recorded_training_video_source_is_labelled_and_people_stay_apart(
         assert any(
             fnmatch.fnmatch(folder, glob) or glob.startswith(folder + "/") for glob in labelled
         ), f"{folder} is never labelled"
+    # Each still-image source is landmarked by the rebuild, and a labels file it names exists.
+    stills = set(re.findall(r'edge_emo\.train\.stills "\$sources/([^"]+)"', rebuild))
+    assert {f.split("/")[0] for f in folders["train"] - video_folders} == stills
+    for labels in re.findall(r"--labels (\S+)", rebuild):
+        assert (REPO / labels).is_file(), labels
 
     def people(name: str, prefix: str, recorded: set[str]) -> set[str]:
         lines = (REPO / "train" / "labels" / name).read_text().splitlines()[1:]
