@@ -37,7 +37,7 @@ python -m edge_emo.train.stills "$sources/jaffe" --layout jaffe -o "$work/data/j
 # train/labels/taiwan-performers.csv (how: train/labels/taiwan_performers.py).
 python -m edge_emo.train.stills "$sources/taiwan" --layout csv --labels train/labels/taiwan-performers.csv \
     -o "$work/data/taiwan.stills.npz" --teacher "$teacher" --source "$(source_json taiwan \
-    'no licence in the repository; its owners call the set public domain, on request from them (Li, Yeh and Huang 2023, Front. Psychol. 14:1201145); research use')"
+    'Taiwanese performers (Chen, Cho and Tseng 2013): no licence in this copy (from a course project); Li, Yeh and Huang 2023 (Front. Psychol. 14:1201145) call the set public domain, given on request by its owner; research use')"
 
 # 1b. Real talking-face video (27-28 people, 6.8 min) -> landmarks + the teacher's per-frame
 #     labels; who is who, and MEAD's posed labels for its two actors, from
