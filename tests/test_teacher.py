@@ -272,12 +272,13 @@ def test_stills_listed_by_a_labels_file_take_its_label_and_person(tmp_path):
         (root / name).write_bytes(b"")  # listing reads names only
     labels = tmp_path / "labels.csv"
     labels.write_text("file,label,subject,share\nb.jpg,sad,tw-02,0.9\na.jpg,Neutral,tw-01,0.7\n"
-                      "c.jpg,contempt,tw-01,0.6\nd.jpg,bored,tw-02,0.5\ngone.jpg,happy,tw-03,1\n")  # fmt: skip
+                      "c.jpg,contempt,tw-01,0.6\nd.jpg,bored,tw-02,0.5\ngone.jpg,happy,tw-03,1\n"
+                      "d.jpg,,tw-02\nd.jpg\n")  # fmt: skip
     items, skipped = list_stills(root, "csv", labels)
     assert [(i.path.name, LABELS[i.label], i.subject, i.group) for i in items] == [
         ("a.jpg", "neutral", "tw-01", "csv"), ("b.jpg", "sadness", "tw-02", "csv")]  # fmt: skip
     assert skipped == {"contempt (not one of the 7 labels)": 1, "unknown emotion": 1,
-                       "listed file missing": 1}  # fmt: skip
+                       "listed file missing": 1, "incomplete row": 2}  # fmt: skip
     with pytest.raises(InputError, match="goes with layout csv"):
         list_stills(root, "folders", labels)
     with pytest.raises(InputError, match="goes with layout csv"):

@@ -104,6 +104,8 @@ declare -A variants=(
     [E3PN1.5T0.3]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --reject-below 0.3"
     [E3PN1.5T0.4]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --reject-below 0.4"
     [E3PN1.5T0.5]="--video-windows 6000 --window 30 --hop 15 --patience 25 --ensemble 3 | --class-prior neutral=1.5 --reject-below 0.5"
+    # (2026-12-02, data not options: E3PN1.5T0.4 on a DATA with the Taiwanese performers'
+    # taiwan.stills.npz added, S36 0.780: trained on; their tw-* people split as CK+'s above)
 )
 
 # The validation people's videos, their teacher labels, and the seconds a person labelled.

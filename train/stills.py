@@ -123,7 +123,10 @@ def _listed_stills(root: Path, labels: Path) -> tuple[list[StillItem], Counter]:
     if rows and not {"file", "label", "subject"} <= set(rows[0]):
         raise InputError(f"{labels}: needs the columns file, label, subject")
     items, skipped = [], Counter()
-    for row in sorted(rows, key=lambda r: r["file"]):
+    for row in sorted(rows, key=lambda r: r["file"] or ""):
+        if not (row["file"] and row["label"] and row["subject"]):
+            skipped["incomplete row"] += 1
+            continue
         emotion, path = row["label"].strip().lower(), root / row["file"]
         if emotion in SKIPPED_LABELS:
             skipped[f"{emotion} (not one of the 7 labels)"] += 1
