@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copy the real-face sources listed in train/sources.tsv into $1 (default build/sources),
-# each path at its recorded commit. Needs git and network access to GitHub; ~140 MB (measured 2026-12-01, `du --apparent-size`).
+# each path at its recorded commit. Needs git and network access to GitHub; ~200 MB (measured 2026-12-02, `du --apparent-size`; 140 MB on 2026-12-01).
 # With a local mirror of a repository (a bare git directory), set MIRRORS=DIR holding
 # DIR/<owner>+<name>/repo (or .../repo/.git) and nothing is downloaded. A path ending in .zip
 # (a repository's zipped sample clips) is unpacked into its folder. SOURCES_TSV=FILE reads

@@ -2,7 +2,7 @@
 # Rebuild the bundled default model, models/emotion-realfaces-video-int8.tflite (+ .json), from the
 # recorded real-face sources (train/sources.tsv), and print its held-out figures.
 #
-#   train/get_sources.sh build/sources        # once: the sources at their recorded commits (~140 MB)
+#   train/get_sources.sh build/sources        # once: the sources at their recorded commits (~200 MB)
 #   train/rebuild_default_model.sh build/sources
 #
 # Needs the [train] extra. About 24 minutes on 2 CPU cores (measured 2026-12-01; training the three
