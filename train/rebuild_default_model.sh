@@ -5,8 +5,8 @@
 #   train/get_sources.sh build/sources        # once: the sources at their recorded commits (~200 MB)
 #   train/rebuild_default_model.sh build/sources
 #
-# Needs the [train] extra. About 24 minutes on 2 CPU cores (measured 2026-12-01; training the three
-# networks of the ensemble 15).
+# Needs the [train] extra. About 33 minutes on 2 CPU cores (measured 2026-12-02; training the three
+# networks of the ensemble 16, landmarking and labelling the training data about 8, the 57 held-out videos 8).
 # Deterministic: fixed seeds and TensorFlow op determinism (the same weights; the int8 file's
 # internal tensor names can differ, its outputs do not). Work files go to build/default-model.
 set -euo pipefail
