@@ -30,7 +30,13 @@ from edge_runtime.errors import GateError, InputError, ModelError
 from edge_runtime.features.baseline import BASELINE_METHOD
 from edge_runtime.labels import LABELS
 from edge_runtime.model.classifier import EmotionClassifier
-from edge_runtime.model.metadata import ModelMetadata, load_metadata, sidecar_path, write_metadata
+from edge_runtime.model.metadata import (
+    ModelMetadata,
+    load_metadata,
+    sidecar_path,
+    valid_reject,
+    write_metadata,
+)
 from edge_runtime.model.tflite_ops import operator_codes, unchecked_on_pi
 
 if TYPE_CHECKING:
@@ -196,7 +202,7 @@ def parse_reject(below: float | None, to: str, labels: list[str]) -> dict[str, f
         if to != "neutral":  # a label to reject to, but no threshold: say so, do not ignore it
             raise InputError(f"--reject-to {to} needs --reject-below T as well")
         return {}
-    if not 0 < below < 1 or to not in labels:
+    if not valid_reject({"below": below, "to": to}, labels):
         raise InputError(
             f"--reject-below {below} --reject-to {to}: expected a probability in (0, 1) and a "
             f"label of the model ({', '.join(labels)})"

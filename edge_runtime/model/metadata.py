@@ -129,7 +129,7 @@ class ModelMetadata:
             problems.append(
                 f"class_prior must map known labels to positive numbers (unknown: {unknown})"
             )
-        if self.reject and not _valid_reject(self.reject, self.labels):
+        if self.reject and not valid_reject(self.reject, self.labels):
             problems.append(
                 f'reject must be {{"below": a number in (0, 1), "to": a known label}}, got {self.reject}'
             )
@@ -137,7 +137,8 @@ class ModelMetadata:
             raise ModelError(f"{source}: invalid model metadata ({'; '.join(problems)})")
 
 
-def _valid_reject(reject: Any, labels: list[str]) -> bool:
+def valid_reject(reject: Any, labels: list[str]) -> bool:
+    """Whether `reject` is {"below": a probability in (0, 1), "to": one of `labels`}."""
     if not isinstance(reject, dict):
         return False
     below = reject.get("below")
