@@ -73,11 +73,14 @@ def list_stills(
         raise InputError("a labels file goes with layout csv, and only with it")
     if not root.is_dir():
         raise InputError(f"{root}: no such folder")
-    if layout == "csv":
-        items, skipped = _listed_stills(root, labels)
-        if not items:
-            raise InputError(f"{labels}: no labelled images under {root}")
-        return items, skipped
+    items, skipped = _listed_stills(root, labels) if labels else _named_stills(root, layout)
+    if not items:
+        raise InputError(f"{root}: no labelled images for layout {layout}")
+    return items, skipped
+
+
+def _named_stills(root: Path, layout: str) -> tuple[list[StillItem], Counter]:
+    """The images under `root` whose path gives label and person, as `layout` reads it."""
     items, skipped = [], Counter()
     for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
         name = path.name
@@ -100,17 +103,18 @@ def list_stills(
                 subject = f"img-{path.parent.name}-{path.stem}"
         if subject is None:
             skipped["name does not fit the layout"] += 1
-            continue
-        if emotion in SKIPPED_LABELS:
-            skipped[f"{emotion} (not one of the 7 labels)"] += 1
-            continue
-        if emotion not in LABEL_NAMES:
-            skipped["unknown emotion"] += 1
-            continue
-        items.append(StillItem(path, label_index(LABEL_NAMES[emotion]), subject, group))
-    if not items:
-        raise InputError(f"{root}: no labelled images for layout {layout}")
+        elif why := _unusable(emotion):
+            skipped[why] += 1
+        else:
+            items.append(StillItem(path, label_index(LABEL_NAMES[emotion]), subject, group))
     return items, skipped
+
+
+def _unusable(emotion: str | None) -> str | None:
+    """Why an image's emotion name cannot train a 7-label model, or None when it can."""
+    if emotion in SKIPPED_LABELS:
+        return f"{emotion} (not one of the 7 labels)"
+    return None if emotion in LABEL_NAMES else "unknown emotion"
 
 
 def _listed_stills(root: Path, labels: Path) -> tuple[list[StillItem], Counter]:
@@ -128,10 +132,8 @@ def _listed_stills(root: Path, labels: Path) -> tuple[list[StillItem], Counter]:
             skipped["incomplete row"] += 1
             continue
         emotion, path = row["label"].strip().lower(), root / row["file"]
-        if emotion in SKIPPED_LABELS:
-            skipped[f"{emotion} (not one of the 7 labels)"] += 1
-        elif emotion not in LABEL_NAMES:
-            skipped["unknown emotion"] += 1
+        if why := _unusable(emotion):
+            skipped[why] += 1
         elif not path.is_file():
             skipped["listed file missing"] += 1
         else:
